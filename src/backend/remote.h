@@ -1,0 +1,50 @@
+// remote.h — the narrow interface to a cluster's login node.
+//
+// Everything mmcfs does on a cluster goes through Remote: run a command given
+// as an argument vector (quoted for POSIX sh by the implementation, never
+// pasted into a string), with a bounded time. Implementations:
+//   SshRemote      (ssh_remote.h)      libssh2, one persistent session
+//   FakeRemote     (tests/fakes)       canned answers keyed by argv
+//   FailingRemote  (failing_remote.h)  wraps another, injects faults
+//
+// Thread rules: implementations are safe to call from several threads; calls
+// may be serialised internally. Callers must not hold locks that filesystem
+// threads take while calling in (a call can block up to its timeout).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace mmcfs::backend {
+
+struct CommandResult {
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+};
+
+class Remote {
+ public:
+  virtual ~Remote() = default;
+
+  // Opens (or re-opens) the connection: TCP, handshake, host key check,
+  // authentication, all within the connect timeout. Ok if already connected.
+  // Errors: kUnreachable, kTimeout, kHostKey, kAuthFailed.
+  virtual Status connect() = 0;
+
+  // Drops the connection (next run() or connect() reconnects).
+  virtual void disconnect() = 0;
+
+  // Runs argv on the remote host and waits at most `timeout` for it to
+  // finish. A non-zero exit is not an Error: it is reported in exit_code.
+  // Connects first if needed. Errors: as connect(), plus kTimeout and kIo
+  // (the connection broke; the implementation drops it so the next call
+  // reconnects).
+  virtual Result<CommandResult> run(const std::vector<std::string>& argv,
+                                    std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace mmcfs::backend

@@ -1,0 +1,114 @@
+// ssh_remote.cpp — SshRemote: one persistent session, reconnect on demand,
+// every call bounded in time (see ssh_remote.h).
+#include "backend/ssh_remote.h"
+
+#include <algorithm>
+
+#include "backend/ssh_session.h"
+#include "common/log.h"
+#include "common/quote.h"
+
+namespace mmcfs::backend {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kGoodbyeTimeout{500};
+
+}  // namespace
+
+SshOptions ssh_options_for(const config::ClusterConfig& cluster) {
+  SshOptions o;
+  o.cluster_name = cluster.name;
+  o.user = cluster.user;
+  o.hostname = cluster.hostname;
+  o.port = cluster.port;
+  o.key_path = cluster.ssh_key_path;
+  o.known_hosts = cluster.known_hosts;
+  o.connect_timeout = cluster.connect_timeout;
+  return o;
+}
+
+SshRemote::SshRemote(SshOptions options) : options_(std::move(options)) {}
+
+SshRemote::~SshRemote() { disconnect(); }
+
+Status SshRemote::connect() {
+  Deadline deadline = Clock::now() + options_.connect_timeout;
+  std::unique_lock lock(mu_, std::defer_lock);
+  if (!lock.try_lock_until(deadline)) {
+    return ssh_error(options_, Errc::kTimeout,
+                     "the session stayed busy with another command for " +
+                         describe_duration(options_.connect_timeout));
+  }
+  return ensure_connected_locked(deadline);
+}
+
+void SshRemote::disconnect() {
+  std::lock_guard lock(mu_);
+  drop_session_locked(/*graceful=*/true);
+}
+
+Result<CommandResult> SshRemote::run(const std::vector<std::string>& argv,
+                                     std::chrono::milliseconds timeout) {
+  const Deadline deadline = Clock::now() + timeout;
+  if (argv.empty()) return ssh_error(options_, Errc::kInvalidArgument, "empty command");
+  for (const std::string& arg : argv) {
+    if (arg.find('\0') != std::string::npos) {
+      return ssh_error(options_, Errc::kInvalidArgument,
+                       "an argument of `" + argv[0] + "` contains a NUL byte");
+    }
+  }
+  const std::string command = shell_join(argv);
+
+  std::unique_lock lock(mu_, std::defer_lock);
+  if (!lock.try_lock_until(deadline)) {
+    return ssh_error(options_, Errc::kTimeout,
+                     "`" + argv[0] + "` could not start within " + describe_duration(timeout) +
+                         ": the session stayed busy with another command");
+  }
+  for (int attempt = 1;; ++attempt) {
+    const bool reused = session_ != nullptr;
+    Status connected = ensure_connected_locked(deadline);
+    if (!connected.ok()) return connected.error();
+
+    bool sent = false;
+    Result<CommandResult> result = session_->exec(command, deadline, sent);
+    if (result.ok()) return result;
+    drop_session_locked(/*graceful=*/false);  // may be wedged mid-channel
+    if (attempt == 1 && reused && !sent && result.error().code == Errc::kIo) {
+      // The idle session had died (server restart, NAT timeout); nothing ran.
+      log::debug("ssh {}: stale session ({}), reconnecting", options_.cluster_name,
+                 result.error().message);
+      continue;
+    }
+    if (result.error().code == Errc::kTimeout) {
+      return ssh_error(options_, Errc::kTimeout,
+                       "`" + command.substr(0, 120) + "` did not finish within " +
+                           describe_duration(timeout) + "; the connection was dropped and "
+                           "will be re-opened by the next command");
+    }
+    return result.error();
+  }
+}
+
+Status SshRemote::ensure_connected_locked(Deadline deadline) {
+  if (session_ != nullptr) return Status::Ok();
+  deadline = std::min(deadline, Clock::now() + options_.connect_timeout);
+  auto session = SshSession::open(options_, deadline);
+  if (!session.ok()) {
+    log::debug("{}", session.error().describe());
+    return session.error();
+  }
+  session_ = std::move(*session);
+  connections_made_.fetch_add(1);
+  log::debug("ssh {}: connected to {}", options_.cluster_name, ssh_destination(options_));
+  return Status::Ok();
+}
+
+void SshRemote::drop_session_locked(bool graceful) {
+  if (session_ == nullptr) return;
+  if (graceful) session_->say_goodbye(Clock::now() + kGoodbyeTimeout);
+  session_.reset();
+}
+
+}  // namespace mmcfs::backend

@@ -1,0 +1,84 @@
+// ssh_remote.h — Remote over SSH (libssh2), one persistent session per cluster.
+//
+// SshRemote keeps ONE authenticated libssh2 session open and runs every
+// command on its own exec channel in that session, so the TCP connect, key
+// exchange and authentication happen once, not per command. Everything is
+// bounded in time: connect() by SshOptions::connect_timeout (DNS, TCP, SSH
+// banner, key exchange, host key check, authentication together), run() by its
+// `timeout` argument (waiting for the session, connecting if needed, and the
+// command itself). The host key must match an entry of known_hosts; there is
+// no "accept new key" mode.
+//
+// Failure handling: a run() that times out or sees the connection break
+// drops the session (it may be wedged) and returns kTimeout / kIo; the next
+// call reconnects. If a reused session turns out to be dead before the command
+// was started (channel open fails), the session is re-opened once and the
+// command sent on the fresh one: nothing has run yet, so this is safe.
+//
+// Thread rules: every public method is safe from any thread. A timed mutex
+// serialises use of the session: one command at a time per SshRemote; a
+// caller waiting for it gives up (kTimeout) when its own timeout passes.
+// Calls block on the network, so call them only from background threads
+// (poller, actions), never from filesystem threads, and never while holding a
+// lock that filesystem threads take.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backend/remote.h"
+#include "config/cluster_config.h"
+
+namespace mmcfs::backend {
+
+struct SshOptions {
+  std::string cluster_name;    // for messages: "ssh alpha: ..."
+  std::string user;
+  std::string hostname;
+  int port = 22;
+  std::string key_path;        // private key; empty: use ssh-agent
+  std::string known_hosts;     // OpenSSH known_hosts file; must exist
+  std::chrono::milliseconds connect_timeout{10'000};
+  // Cap on stdout+stderr captured from one command; past it run() fails.
+  std::size_t max_output_bytes = std::size_t{64} << 20;
+};
+
+SshOptions ssh_options_for(const config::ClusterConfig& cluster);
+
+class SshSession;  // ssh_session.h: one connected, authenticated session
+
+class SshRemote final : public Remote {
+ public:
+  explicit SshRemote(SshOptions options);
+  ~SshRemote() override;  // disconnects
+  SshRemote(const SshRemote&) = delete;
+  SshRemote& operator=(const SshRemote&) = delete;
+
+  Status connect() override;
+  void disconnect() override;
+  Result<CommandResult> run(const std::vector<std::string>& argv,
+                            std::chrono::milliseconds timeout) override;
+
+  // Number of sessions opened so far (each one is a full SSH handshake).
+  int connections_made() const { return connections_made_.load(); }
+  const SshOptions& options() const { return options_; }
+
+ private:
+  using Deadline = std::chrono::steady_clock::time_point;
+
+  // Both require mu_ held.
+  Status ensure_connected_locked(Deadline deadline);
+  void drop_session_locked(bool graceful);
+
+  const SshOptions options_;
+  std::atomic<int> connections_made_{0};
+  std::timed_mutex mu_;
+  std::unique_ptr<SshSession> session_;  // GUARDED_BY(mu_); null: not connected
+};
+
+}  // namespace mmcfs::backend

@@ -1,0 +1,440 @@
+// ssh_session.cpp — connect, authenticate and exec over one non-blocking
+// libssh2 session, every step bounded by a deadline (see ssh_session.h).
+#include "backend/ssh_session.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "backend/ssh_knownhosts.h"
+#include "common/log.h"
+
+namespace mmcfs::backend {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+void init_libssh2_once() {
+  static std::once_flag once;  // libssh2_init is process-wide and not thread-safe
+  std::call_once(once, [] { libssh2_init(0); });
+}
+
+milliseconds time_left(SshDeadline deadline) {
+  return std::chrono::ceil<milliseconds>(deadline - Clock::now());
+}
+
+struct Address {
+  sockaddr_storage storage;
+  socklen_t length;
+  int family;
+};
+
+// getaddrinfo cannot be bounded, so a name (not a numeric address) is
+// resolved on a detached helper thread that we stop waiting for at the deadline.
+Result<std::vector<Address>> resolve(const SshOptions& o, SshDeadline deadline) {
+  struct Lookup {
+    std::mutex mu;
+    std::condition_variable done_cv;
+    bool done = false;
+    int rc = 0;
+    std::vector<Address> addresses;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  auto run_lookup = [lookup, host = o.hostname, port = std::to_string(o.port)](int flags) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = flags;
+    addrinfo* list = nullptr;
+    int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &list);
+    std::lock_guard lock(lookup->mu);
+    lookup->rc = rc;
+    for (addrinfo* ai = list; rc == 0 && ai != nullptr; ai = ai->ai_next) {
+      Address a{};
+      std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+      a.length = ai->ai_addrlen;
+      a.family = ai->ai_family;
+      lookup->addresses.push_back(a);
+    }
+    if (list != nullptr) freeaddrinfo(list);
+    lookup->done = true;
+    lookup->done_cv.notify_all();
+  };
+
+  run_lookup(AI_NUMERICHOST);  // instant, no DNS
+  if (lookup->rc == EAI_NONAME) {
+    lookup->done = false;
+    std::thread(run_lookup, 0).detach();
+    std::unique_lock lock(lookup->mu);
+    if (!lookup->done_cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
+      return ssh_error(o, Errc::kTimeout,
+                       "could not resolve host name " + o.hostname + " in time (DNS not answering?)");
+    }
+  }
+  std::lock_guard lock(lookup->mu);
+  if (lookup->rc != 0 || lookup->addresses.empty()) {
+    return ssh_error(o, Errc::kUnreachable,
+                     "cannot resolve host name " + o.hostname + ": " + gai_strerror(lookup->rc) +
+                         " (check host in clusters.yaml; VPN connected?)");
+  }
+  return lookup->addresses;
+}
+
+std::string describe_connect_errno(int err) {
+  switch (err) {
+    case ECONNREFUSED: return "connection refused (is sshd running there, on that port?)";
+    case EHOSTUNREACH: return "no route to host (network down, or VPN not connected?)";
+    case ENETUNREACH: return "network unreachable (network down, or VPN not connected?)";
+    default: return std::strerror(err);
+  }
+}
+
+// Non-blocking TCP connect to the first address that answers.
+Result<int> tcp_connect(const SshOptions& o, SshDeadline deadline, milliseconds bound) {
+  auto addresses = resolve(o, deadline);
+  if (!addresses.ok()) return addresses.error();
+  int last_errno = 0;
+  for (const Address& a : *addresses) {
+    int fd = socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_errno = errno;
+      continue;
+    }
+    int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      do {
+        milliseconds left = time_left(deadline);
+        rc = left.count() <= 0 ? 0 : poll(&p, 1, static_cast<int>(left.count()));
+      } while (rc < 0 && errno == EINTR);
+      if (rc == 0) {
+        close(fd);
+        return ssh_error(o, Errc::kTimeout,
+                         "no TCP connection to " + o.hostname + ":" + std::to_string(o.port) +
+                             " within " + describe_duration(bound) +
+                             " (host down, firewalled, or VPN not connected?)");
+      }
+      socklen_t len = sizeof rc;
+      if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &rc, &len) != 0) rc = errno;
+      errno = rc;
+      rc = rc == 0 ? 0 : -1;
+    }
+    if (rc == 0) return fd;
+    last_errno = errno;
+    close(fd);
+  }
+  return ssh_error(o, Errc::kUnreachable,
+                   "cannot connect to " + o.hostname + ":" + std::to_string(o.port) + ": " +
+                       describe_connect_errno(last_errno));
+}
+
+// Exit code for a command killed by a signal (names as in RFC 4254 6.10).
+int exit_code_for_signal(const std::string& name) {
+  static constexpr struct { const char* name; int number; } kSignals[] = {
+      {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"FPE", SIGFPE},   {"HUP", SIGHUP},
+      {"ILL", SIGILL},   {"INT", SIGINT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE},
+      {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
+      {"USR2", SIGUSR2}, {"BUS", SIGBUS},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+  };
+  for (const auto& s : kSignals) {
+    if (name == s.name) return 128 + s.number;
+  }
+  return 255;
+}
+
+std::string excerpt(const std::string& command) {
+  constexpr std::size_t kMax = 120;
+  return command.size() <= kMax ? command : command.substr(0, kMax) + "...";
+}
+
+}  // namespace
+
+Error ssh_error(const SshOptions& options, Errc code, const std::string& message) {
+  return make_error(code, "ssh " + options.cluster_name + ": " + message);
+}
+
+std::string ssh_destination(const SshOptions& o) {
+  return o.user + "@" + o.hostname + ":" + std::to_string(o.port);
+}
+
+std::string describe_duration(milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
+SshSession::SshSession(const SshOptions& options, LIBSSH2_SESSION* session)
+    : options_(options), session_(session) {}
+
+SshSession::~SshSession() {
+  // Cut the socket first: libssh2 then cannot block (or EAGAIN) on it while
+  // freeing channels that were left half-way.
+  if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+  for (int i = 0; i < 100 && libssh2_session_free(session_) == LIBSSH2_ERROR_EAGAIN; ++i) {
+  }
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string SshSession::last_error() const {
+  char* msg = nullptr;
+  libssh2_session_last_error(session_, &msg, nullptr, 0);
+  return msg != nullptr && *msg != '\0' ? msg : "unknown libssh2 error";
+}
+
+bool SshSession::wait_socket(SshDeadline deadline) {
+  int directions = libssh2_session_block_directions(session_);
+  pollfd p{fd_, 0, 0};
+  if (directions & LIBSSH2_SESSION_BLOCK_INBOUND) p.events |= POLLIN;
+  if (directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
+  if (p.events == 0) p.events = POLLIN;
+  for (;;) {
+    milliseconds left = time_left(deadline);
+    if (left.count() <= 0) return false;
+    int rc = poll(&p, 1, static_cast<int>(left.count()));
+    if (rc > 0) return true;  // ready, or an error libssh2 will now report
+    if (rc == 0) return Clock::now() < deadline;
+    if (errno != EINTR) return true;
+  }
+}
+
+template <typename Step>
+int SshSession::retry(Step step, SshDeadline deadline) {
+  for (;;) {
+    int rc = step();
+    if (rc != LIBSSH2_ERROR_EAGAIN) return rc;
+    if (!wait_socket(deadline)) return kDeadlinePassed;
+  }
+}
+
+Result<std::unique_ptr<SshSession>> SshSession::open(const SshOptions& o, SshDeadline deadline) {
+  init_libssh2_once();
+  LIBSSH2_SESSION* raw = libssh2_session_init();
+  if (raw == nullptr) return ssh_error(o, Errc::kInternal, "libssh2_session_init failed");
+  std::unique_ptr<SshSession> session(new SshSession(o, raw));
+  libssh2_session_set_blocking(raw, 0);
+
+  // known_hosts first: with no usable file there is no point in connecting.
+  auto known = KnownHosts::load(raw, o);
+  if (!known.ok()) return known.error();
+  std::string algorithms = (*known)->known_key_algorithms();
+  if (!algorithms.empty()) {
+    libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, algorithms.c_str());
+  }
+
+  milliseconds bound = std::max(time_left(deadline), milliseconds(0));
+  auto fd = tcp_connect(o, deadline, bound);
+  if (!fd.ok()) return fd.error();
+  session->fd_ = *fd;
+
+  int rc = session->retry([&] { return libssh2_session_handshake(raw, session->fd_); }, deadline);
+  if (rc == kDeadlinePassed) {
+    return ssh_error(o, Errc::kTimeout,
+                     o.hostname + ":" + std::to_string(o.port) +
+                         " accepted the TCP connection but did not complete the SSH handshake "
+                         "within " + describe_duration(bound) +
+                         " (is an SSH server listening on that port? is the host overloaded?)");
+  }
+  if (rc != 0) {
+    return ssh_error(o, Errc::kUnreachable,
+                     "SSH handshake with " + o.hostname + ":" + std::to_string(o.port) +
+                         " failed: " + session->last_error());
+  }
+  Status verified = (*known)->verify(raw);
+  if (!verified.ok()) return verified.error();
+
+  Status authenticated = session->authenticate(deadline);
+  if (!authenticated.ok()) return authenticated.error();
+  return session;
+}
+
+Status SshSession::authenticate(SshDeadline deadline) {
+  Status st = options_.key_path.empty() ? authenticate_with_agent(deadline)
+                                        : authenticate_with_key(deadline);
+  if (st.ok() && !libssh2_userauth_authenticated(session_)) {
+    return ssh_error(options_, Errc::kAuthFailed, "server did not confirm authentication");
+  }
+  return st;
+}
+
+Status SshSession::authenticate_with_key(SshDeadline deadline) {
+  const std::string& key = options_.key_path;
+  const std::string pub = key + ".pub";
+  const bool have_pub = access(pub.c_str(), R_OK) == 0;
+  if (access(key.c_str(), R_OK) != 0) {
+    return ssh_error(options_, Errc::kAuthFailed,
+                     "cannot read private key " + key + ": " + std::strerror(errno) +
+                         " (check ssh_key_path in clusters.yaml)");
+  }
+  int rc = retry([&] {
+    return libssh2_userauth_publickey_fromfile_ex(
+        session_, options_.user.c_str(), static_cast<unsigned>(options_.user.size()),
+        have_pub ? pub.c_str() : nullptr, key.c_str(), nullptr);
+  }, deadline);
+  if (rc == 0) return Status::Ok();
+  if (rc == kDeadlinePassed) {
+    return ssh_error(options_, Errc::kTimeout,
+                     "authentication at " + ssh_destination(options_) + " did not finish in time");
+  }
+  if (rc == LIBSSH2_ERROR_FILE) {
+    return ssh_error(options_, Errc::kAuthFailed,
+                     "cannot use private key " + key + ": " + last_error() +
+                         " (a passphrase-protected key must be loaded into ssh-agent instead: "
+                         "ssh-add it and leave ssh_key_path empty)");
+  }
+  if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
+    return ssh_error(options_, Errc::kAuthFailed,
+                     "server refused key " + key + " for user " + options_.user + " at " +
+                         options_.hostname + ":" + std::to_string(options_.port) +
+                         "; is the public key in ~" + options_.user +
+                         "/.ssh/authorized_keys on the server? (RSA keys are signed with "
+                         "SHA-1 by libssh2 1.10, which OpenSSH >= 8.8 refuses: prefer ed25519)");
+  }
+  return ssh_error(options_, Errc::kUnreachable,
+                   "connection failed during authentication at " + ssh_destination(options_) +
+                       ": " + last_error());
+}
+
+Status SshSession::authenticate_with_agent(SshDeadline deadline) {
+  LIBSSH2_AGENT* agent = libssh2_agent_init(session_);
+  if (agent == nullptr) return ssh_error(options_, Errc::kInternal, "libssh2_agent_init failed");
+  struct AgentCloser {
+    LIBSSH2_AGENT* agent;
+    ~AgentCloser() {
+      libssh2_agent_disconnect(agent);
+      libssh2_agent_free(agent);
+    }
+  } closer{agent};
+
+  const char* sock = std::getenv("SSH_AUTH_SOCK");
+  if (libssh2_agent_connect(agent) != 0 || libssh2_agent_list_identities(agent) != 0) {
+    return ssh_error(options_, Errc::kAuthFailed,
+                     "no ssh_key_path is configured and ssh-agent is not usable (SSH_AUTH_SOCK=" +
+                         std::string(sock != nullptr ? sock : "unset") + ": " + last_error() +
+                         "); set ssh_key_path in clusters.yaml or start ssh-agent and ssh-add "
+                         "your key");
+  }
+  std::string tried;
+  int count = 0;
+  libssh2_agent_publickey* identity = nullptr;
+  libssh2_agent_publickey* previous = nullptr;
+  while (libssh2_agent_get_identity(agent, &identity, previous) == 0) {
+    previous = identity;
+    int rc = retry([&] { return libssh2_agent_userauth(agent, options_.user.c_str(), identity); },
+                   deadline);
+    if (rc == 0) return Status::Ok();
+    if (rc == kDeadlinePassed) {
+      return ssh_error(options_, Errc::kTimeout,
+                       "authentication at " + ssh_destination(options_) + " did not finish in time");
+    }
+    if (rc != LIBSSH2_ERROR_AUTHENTICATION_FAILED && rc != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED &&
+        libssh2_session_last_errno(session_) != LIBSSH2_ERROR_AGENT_PROTOCOL) {
+      return ssh_error(options_, Errc::kUnreachable,
+                       "connection failed during authentication at " + ssh_destination(options_) +
+                           ": " + last_error());
+    }
+    ++count;
+    tried += tried.empty() ? "" : ", ";
+    tried += identity->comment != nullptr && *identity->comment != '\0' ? identity->comment : "?";
+  }
+  if (count == 0) {
+    return ssh_error(options_, Errc::kAuthFailed,
+                     "ssh-agent holds no keys; ssh-add the key for user " + options_.user +
+                         " at " + options_.hostname + ", or set ssh_key_path in clusters.yaml");
+  }
+  return ssh_error(options_, Errc::kAuthFailed,
+                   "server refused all " + std::to_string(count) + " ssh-agent keys (" + tried +
+                       ") for user " + options_.user + " at " + options_.hostname + ":" +
+                       std::to_string(options_.port) +
+                       "; is one of them in ~/.ssh/authorized_keys on the server?");
+}
+
+Result<CommandResult> SshSession::exec(const std::string& command, SshDeadline deadline,
+                                       bool& sent) {
+  sent = false;
+  auto timed_out = [&] {
+    return ssh_error(options_, Errc::kTimeout, "`" + excerpt(command) + "` did not finish in time");
+  };
+  auto broken = [&](const char* during) {
+    return ssh_error(options_, Errc::kIo, std::string("connection to ") + ssh_destination(options_) +
+                                              " broke while " + during + ": " + last_error());
+  };
+
+  // On error paths the channel is left to the session's destructor.
+  LIBSSH2_CHANNEL* channel = nullptr;
+  while ((channel = libssh2_channel_open_session(session_)) == nullptr) {
+    if (libssh2_session_last_errno(session_) != LIBSSH2_ERROR_EAGAIN) {
+      return broken("opening a channel");
+    }
+    if (!wait_socket(deadline)) return timed_out();
+  }
+  sent = true;
+  int rc = retry([&] { return libssh2_channel_exec(channel, command.c_str()); }, deadline);
+  if (rc == kDeadlinePassed) return timed_out();
+  if (rc != 0) return broken("starting the command");
+
+  CommandResult result;
+  char buffer[32 * 1024];
+  while (!libssh2_channel_eof(channel)) {
+    bool progress = false;
+    for (int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
+      std::string& sink = stream == 0 ? result.out : result.err;
+      for (;;) {
+        ssize_t n = libssh2_channel_read_ex(channel, stream, buffer, sizeof buffer);
+        if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) break;
+        if (n < 0) return broken("reading output");
+        if (result.out.size() + result.err.size() + static_cast<size_t>(n) > options_.max_output_bytes) {
+          return ssh_error(options_, Errc::kRemoteFailed,
+                           "`" + excerpt(command) + "` printed more than " +
+                               std::to_string(options_.max_output_bytes >> 20) +
+                               " MiB; output discarded");
+        }
+        sink.append(buffer, static_cast<size_t>(n));
+        progress = true;
+      }
+    }
+    if (Clock::now() >= deadline) return timed_out();
+    if (!progress && !libssh2_channel_eof(channel) && !wait_socket(deadline)) return timed_out();
+  }
+
+  rc = retry([&] { return libssh2_channel_close(channel); }, deadline);
+  if (rc == 0) rc = retry([&] { return libssh2_channel_wait_closed(channel); }, deadline);
+  if (rc == kDeadlinePassed) return timed_out();
+  if (rc != 0) return broken("closing the channel");
+
+  result.exit_code = libssh2_channel_get_exit_status(channel);
+  char* signal_name = nullptr;
+  std::size_t signal_len = 0;
+  libssh2_channel_get_exit_signal(channel, &signal_name, &signal_len, nullptr, nullptr, nullptr,
+                                  nullptr);
+  if (signal_name != nullptr) {
+    std::string name(signal_name, signal_len);
+    libssh2_free(session_, signal_name);
+    result.exit_code = exit_code_for_signal(name);
+    log::debug("ssh {}: `{}` killed by signal {}", options_.cluster_name, excerpt(command), name);
+  }
+  rc = retry([&] { return libssh2_channel_free(channel); }, deadline);
+  if (rc == kDeadlinePassed) return timed_out();
+  if (rc != 0) return broken("freeing the channel");
+  return result;
+}
+
+void SshSession::say_goodbye(SshDeadline deadline) {
+  (void)retry([&] {
+    return libssh2_session_disconnect_ex(session_, SSH_DISCONNECT_BY_APPLICATION, "mmcfs disconnecting", "");
+  }, deadline);
+}
+
+}  // namespace mmcfs::backend

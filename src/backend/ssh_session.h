@@ -1,0 +1,80 @@
+// ssh_session.h — one connected, authenticated libssh2 session (SshRemote's
+// internals; nothing else should include this).
+//
+// SshSession owns a TCP socket and a LIBSSH2_SESSION in non-blocking mode.
+// Every operation takes an absolute deadline and waits on the socket with
+// poll() until it, so nothing here can block past the deadline (DNS, which
+// has no non-blocking API, runs on a short-lived helper thread instead).
+// After any failed exec() the session must be destroyed: it may be wedged
+// half-way through a channel; the destructor cuts the socket first, so
+// destroying a wedged session never blocks.
+//
+// Thread rules: none inside; one thread at a time (SshRemote's mutex).
+#pragma once
+
+#include <libssh2.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "backend/remote.h"
+#include "backend/ssh_remote.h"
+#include "common/result.h"
+
+namespace mmcfs::backend {
+
+using SshDeadline = std::chrono::steady_clock::time_point;
+
+// "ssh alpha: <message>" with the given code.
+Error ssh_error(const SshOptions& options, Errc code, const std::string& message);
+// "user@host:port" for messages.
+std::string ssh_destination(const SshOptions& options);
+// "2.5 s" for messages.
+std::string describe_duration(std::chrono::milliseconds d);
+
+class SshSession {
+ public:
+  // Resolves, connects, handshakes, verifies the host key against
+  // known_hosts and authenticates, all before `deadline`.
+  // Errors: kUnreachable, kTimeout, kHostKey, kAuthFailed.
+  static Result<std::unique_ptr<SshSession>> open(const SshOptions& options,
+                                                  SshDeadline deadline);
+  ~SshSession();  // cuts the connection; never blocks
+  SshSession(const SshSession&) = delete;
+  SshSession& operator=(const SshSession&) = delete;
+
+  // Runs `command` on a new exec channel and collects its output and exit
+  // status before `deadline`. `sent` tells whether the command may have
+  // reached the server (false: it certainly did not run). Errors: kTimeout,
+  // kIo (connection broken), kRemoteFailed (output over the cap); after any
+  // error the caller must destroy the session.
+  Result<CommandResult> exec(const std::string& command, SshDeadline deadline, bool& sent);
+
+  // Sends SSH_MSG_DISCONNECT, waiting at most until `deadline`.
+  void say_goodbye(SshDeadline deadline);
+
+ private:
+  SshSession(const SshOptions& options, LIBSSH2_SESSION* session);
+
+  Status handshake(SshDeadline deadline);
+  Status authenticate(SshDeadline deadline);
+  Status authenticate_with_key(SshDeadline deadline);
+  Status authenticate_with_agent(SshDeadline deadline);
+
+  // Calls `step` until it stops returning LIBSSH2_ERROR_EAGAIN, waiting on
+  // the socket in between; returns kDeadlinePassed if the deadline came first.
+  template <typename Step>
+  int retry(Step step, SshDeadline deadline);
+  static constexpr int kDeadlinePassed = -100000;
+  // Waits until the socket is ready the way libssh2 is blocked on it.
+  // False when the deadline passed first.
+  bool wait_socket(SshDeadline deadline);
+  std::string last_error() const;  // libssh2's message for the last failure
+
+  const SshOptions& options_;  // owned by the SshRemote, which outlives us
+  LIBSSH2_SESSION* session_;
+  int fd_ = -1;
+};
+
+}  // namespace mmcfs::backend

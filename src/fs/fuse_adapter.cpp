@@ -1,0 +1,285 @@
+// fuse_adapter.cpp — libfuse low-level callbacks over the Namespace.
+#define FUSE_USE_VERSION 35
+#include "fs/fuse_adapter.h"
+
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "common/log.h"
+#include "fs/errno_map.h"
+
+namespace mmcfs::fs {
+namespace {
+
+FuseAdapter& adapter(fuse_req_t req) { return *static_cast<FuseAdapter*>(fuse_req_userdata(req)); }
+Namespace& core(fuse_req_t req) { return adapter(req).ns(); }
+
+double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000.0; }
+
+timespec to_timespec(WallTime t) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+}
+
+struct stat to_stat(const Attr& attr) {
+  struct stat st {};
+  st.st_ino = attr.ino;
+  st.st_mode = (attr.kind == NodeKind::kDirectory ? S_IFDIR : S_IFREG) | attr.mode;
+  st.st_nlink = attr.nlink;
+  st.st_size = static_cast<off_t>(attr.size);
+  st.st_blksize = 4096;
+  st.st_blocks = static_cast<blkcnt_t>((attr.size + 511) / 512);
+  st.st_uid = getuid();
+  st.st_gid = getgid();
+  st.st_mtim = st.st_ctim = st.st_atim = to_timespec(attr.mtime);
+  return st;
+}
+
+// Logs once and replies with the mapped errno.
+void reply_error(fuse_req_t req, const char* op, const Error& error) {
+  if (is_routine(error.code)) {
+    log::debug("{}: {}", op, error.describe());
+  } else {
+    log::warn("{}: {}", op, error.describe());
+  }
+  fuse_reply_err(req, to_errno(error.code));
+}
+
+void reply_entry(fuse_req_t req, const Attr& attr) {
+  fuse_entry_param e{};
+  e.ino = attr.ino;
+  e.generation = 1;
+  e.attr = to_stat(attr);
+  e.attr_timeout = seconds(attr.ttl);
+  e.entry_timeout = seconds(attr.ttl);
+  fuse_reply_entry(req, &e);
+}
+
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  auto attr = core(req).lookup(parent, name);
+  if (!attr.ok()) {
+    if (attr.error().code == Errc::kNotFound) {
+      // A short negative entry: the kernel may remember "no such name" briefly.
+      fuse_entry_param e{};
+      e.ino = 0;
+      e.entry_timeout = seconds(kDefaultAttrTtl);
+      fuse_reply_entry(req, &e);
+      return;
+    }
+    return reply_error(req, "lookup", attr.error());
+  }
+  reply_entry(req, *attr);
+}
+
+void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  auto attr = core(req).getattr(ino);
+  if (!attr.ok()) return reply_error(req, "getattr", attr.error());
+  struct stat st = to_stat(*attr);
+  fuse_reply_attr(req, &st, seconds(attr->ttl));
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat*, int, fuse_file_info*) {
+  reply_error(req, "setattr", core(req).refuse_mutation(ino, "", "change attributes of"));
+}
+
+void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  OpenMode mode = (fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC) ? OpenMode::kRead : OpenMode::kWrite;
+  auto handle = core(req).open(ino, mode);
+  if (!handle.ok()) return reply_error(req, "open", handle.error());
+  fi->fh = *handle;
+  fi->keep_cache = 0;  // content is rendered per open; never serve stale pages
+  if (fuse_reply_open(req, fi) == -ENOENT) core(req).release(*handle);  // interrupted open
+}
+
+void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  auto bytes = core(req).read(fi->fh, static_cast<std::uint64_t>(off), size);
+  if (!bytes.ok()) return reply_error(req, "read", bytes.error());
+  fuse_reply_buf(req, bytes->data(), bytes->size());
+}
+
+void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  core(req).release(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+// A directory handle holds the listing taken at opendir, so that readdir
+// with offsets is consistent even if the directory changes meanwhile.
+struct DirHandle {
+  std::vector<DirEntry> entries;
+};
+
+void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto entries = core(req).readdir(ino);
+  if (!entries.ok()) return reply_error(req, "opendir", entries.error());
+  auto* handle = new DirHandle{};
+  handle->entries.push_back(DirEntry{".", ino, NodeKind::kDirectory});
+  handle->entries.push_back(DirEntry{"..", ino, NodeKind::kDirectory});
+  for (auto& e : *entries) handle->entries.push_back(std::move(e));
+  fi->fh = reinterpret_cast<std::uint64_t>(handle);
+  fi->cache_readdir = 0;
+  if (fuse_reply_open(req, fi) == -ENOENT) delete handle;
+}
+
+void op_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  auto* handle = reinterpret_cast<DirHandle*>(fi->fh);
+  std::vector<char> buf(size);
+  size_t used = 0;
+  for (size_t i = static_cast<size_t>(off); i < handle->entries.size(); ++i) {
+    const DirEntry& e = handle->entries[i];
+    struct stat st {};
+    st.st_ino = e.ino;
+    st.st_mode = e.kind == NodeKind::kDirectory ? S_IFDIR : S_IFREG;
+    size_t need = fuse_add_direntry(req, buf.data() + used, size - used, e.name.c_str(), &st,
+                                    static_cast<off_t>(i + 1));
+    if (need > size - used) break;
+    used += need;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete reinterpret_cast<DirHandle*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void op_statfs(fuse_req_t req, fuse_ino_t) {
+  struct statvfs sv {};
+  sv.f_bsize = 4096;
+  sv.f_frsize = 4096;
+  sv.f_namemax = 255;
+  fuse_reply_statfs(req, &sv);
+}
+
+// Every mutation of the read-only tree: one reply, one message naming the path.
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, dev_t) {
+  reply_error(req, "mknod", core(req).refuse_mutation(parent, name, "create"));
+}
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t) {
+  reply_error(req, "mkdir", core(req).refuse_mutation(parent, name, "create directory"));
+}
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  reply_error(req, "unlink", core(req).refuse_mutation(parent, name, "remove"));
+}
+void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  reply_error(req, "rmdir", core(req).refuse_mutation(parent, name, "remove directory"));
+}
+void op_symlink(fuse_req_t req, const char*, fuse_ino_t parent, const char* name) {
+  reply_error(req, "symlink", core(req).refuse_mutation(parent, name, "create link"));
+}
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t, const char*, unsigned) {
+  reply_error(req, "rename", core(req).refuse_mutation(parent, name, "rename"));
+}
+void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t parent, const char* name) {
+  reply_error(req, "link", core(req).refuse_mutation(parent, name, "create link"));
+}
+void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse_file_info*) {
+  reply_error(req, "create", core(req).refuse_mutation(parent, name, "create"));
+}
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char*, const char*, size_t, int) {
+  reply_error(req, "setxattr", core(req).refuse_mutation(ino, "", "set attributes of"));
+}
+void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char*) {
+  reply_error(req, "removexattr", core(req).refuse_mutation(ino, "", "remove attributes of"));
+}
+void op_getxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, ENODATA); }
+void op_listxattr(fuse_req_t req, fuse_ino_t, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, 0);
+  } else {
+    fuse_reply_buf(req, nullptr, 0);
+  }
+}
+
+fuse_lowlevel_ops make_ops() {
+  fuse_lowlevel_ops ops{};
+  ops.lookup = op_lookup;
+  ops.getattr = op_getattr;
+  ops.setattr = op_setattr;
+  ops.open = op_open;
+  ops.read = op_read;
+  ops.release = op_release;
+  ops.opendir = op_opendir;
+  ops.readdir = op_readdir;
+  ops.releasedir = op_releasedir;
+  ops.statfs = op_statfs;
+  ops.mknod = op_mknod;
+  ops.mkdir = op_mkdir;
+  ops.unlink = op_unlink;
+  ops.rmdir = op_rmdir;
+  ops.symlink = op_symlink;
+  ops.rename = op_rename;
+  ops.link = op_link;
+  ops.create = op_create;
+  ops.setxattr = op_setxattr;
+  ops.removexattr = op_removexattr;
+  ops.getxattr = op_getxattr;
+  ops.listxattr = op_listxattr;
+  return ops;
+}
+
+}  // namespace
+
+int FuseAdapter::run(const FuseOptions& options, const std::function<void()>& on_mounted) {
+  std::vector<std::string> argv = {"mmcfs", "-o", "fsname=mmcfs,subtype=mmcfs,default_permissions"};
+  if (options.allow_other) argv.insert(argv.end(), {"-o", "allow_other"});
+  if (options.debug) argv.push_back("-d");
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(cargv.size()), cargv.data());
+
+  fuse_lowlevel_ops ops = make_ops();
+  fuse_session* se = fuse_session_new(&args, &ops, sizeof(ops), this);
+  fuse_opt_free_args(&args);
+  if (se == nullptr) {
+    log::error("cannot create the FUSE session");
+    return 1;
+  }
+  if (fuse_set_signal_handlers(se) != 0) {
+    fuse_session_destroy(se);
+    return 1;
+  }
+  if (fuse_session_mount(se, options.mountpoint.c_str()) != 0) {
+    log::error("cannot mount at {}: is it an existing empty directory, and is /dev/fuse usable?",
+               options.mountpoint);
+    fuse_remove_signal_handlers(se);
+    fuse_session_destroy(se);
+    return 1;
+  }
+  fuse_daemonize(options.foreground ? 1 : 0);
+  {
+    std::unique_lock lock(session_mu_);
+    session_ = se;
+  }
+  if (on_mounted) on_mounted();
+  log::info("mounted at {}", options.mountpoint);
+
+  fuse_loop_config loop{};
+  loop.clone_fd = 0;
+  loop.max_idle_threads = 16;
+  int rc = fuse_session_loop_mt(se, &loop);
+
+  {
+    std::unique_lock lock(session_mu_);
+    session_ = nullptr;
+  }
+  fuse_session_unmount(se);
+  fuse_remove_signal_handlers(se);
+  fuse_session_destroy(se);
+  log::info("unmounted {}", options.mountpoint);
+  return rc == 0 ? 0 : 1;
+}
+
+void FuseAdapter::invalidate(InodeId ino) {
+  std::shared_lock lock(session_mu_);
+  if (session_ == nullptr) return;
+  int rc = fuse_lowlevel_notify_inval_inode(session_, ino, 0, 0);
+  if (rc != 0 && rc != -ENOENT) log::debug("invalidate inode {}: {}", ino, std::strerror(-rc));
+}
+
+}  // namespace mmcfs::fs

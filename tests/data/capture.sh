@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# capture.sh - re-capture the real SLURM 22.05 outputs in tests/data/.
+#
+# Needs the test clusters up (tests/cluster/testcluster.sh up) with empty
+# queues; run as root. Every command runs as mmcfsuser over the real ssh of
+# its cluster (host key checking on), exactly as mmcfs would run it. For each
+# capture NAME.txt holds stdout, NAME.stderr.txt stderr (only if not empty),
+# and README-captures.md (included in README.md by hand) the command, cluster,
+# state and exit code. It submits test jobs and cancels them at the end.
+
+set -euo pipefail
+
+HERE="$(dirname "$(realpath "$0")")"
+# shellcheck source=/dev/null
+source "${MMCFS_TESTCLUSTER_DIR:-/var/tmp/mmcfs-testcluster}/env"
+LIST="${HERE}/README-captures.md"
+: >"$LIST"
+
+# remote CLUSTER COMMAND: run COMMAND (a shell string) as mmcfsuser on CLUSTER.
+remote() {
+  local port
+  case "$1" in
+    alpha) port="$ALPHA_SSH_PORT" ;;
+    beta) port="$BETA_SSH_PORT" ;;
+  esac
+  ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
+    -o UserKnownHostsFile="$KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null \
+    -o IdentitiesOnly=yes -i "$USER_KEY" -p "$port" mmcfsuser@127.0.0.1 "$2"
+}
+
+# capture CLUSTER STATE NAME COMMAND: save the output of COMMAND as NAME.txt.
+capture() {
+  local cluster="$1" state="$2" name="$3" cmd="$4" rc=0 bq='`'
+  remote "$cluster" "$cmd" >"${HERE}/${name}.txt" 2>"${HERE}/${name}.stderr.txt" || rc=$?
+  [[ -s "${HERE}/${name}.stderr.txt" ]] || rm -f "${HERE}/${name}.stderr.txt"
+  {
+    printf -- '- %s%s.txt%s' "$bq" "$name" "$bq"
+    [[ -f "${HERE}/${name}.stderr.txt" ]] && printf ' (+ %s%s.stderr.txt%s)' "$bq" "$name" "$bq"
+    printf ' - cluster %s, state %s, exit code %s\n' "$cluster" "$state" "$rc"
+    printf '  %s%s%s\n' "$bq" "$cmd" "$bq"
+  } >>"$LIST"
+  echo "captured ${name} (rc ${rc})" >&2
+}
+
+# The -O field names listed in the man page of squeue or sinfo 22.05 (which
+# have no --helpformat yet), one per line.
+man_format_fields() {
+  zcat "/usr/share/man/man1/$1.1.gz" \
+    | sed -n '/^\\fB\\-O\\fR, \\fB\\-\\-Format/,/^\\fB\\-p\\fR, \\fB\\-\\-partition/p' \
+    | grep -A1 '^\.TP' | grep '^\\fB' | grep -o '\\fB[A-Za-z0-9_\\-]*\\fR' \
+    | sed 's/^\\fB//; s/\\fR$//; s/\\-/-/g' | grep -v '^-'
+}
+
+# A command that tries each -O field of TOOL and prints it, or "NAME INVALID: error".
+field_check_command() {
+  local tool="$1" fields
+  fields="$(man_format_fields "$tool" | tr '\n' ' ')"
+  # shellcheck disable=SC2016 # $f and $e expand on the remote side
+  printf 'for f in %s; do e=$(%s -h -O "$f" 2>&1 >/dev/null); if [ -n "$e" ]; then echo "$f INVALID: $e"; else echo "$f"; fi; done' \
+    "${fields% }" "$tool"
+}
+
+submit() { remote "$1" "sbatch --parsable $2"; }
+
+# wait_until_empty CLUSTER COMMAND: until COMMAND prints nothing (30 s at most).
+wait_until_empty() {
+  local deadline=$((SECONDS + 30))
+  while (( SECONDS < deadline )); do
+    [[ -z "$(remote "$1" "$2")" ]] && return 0
+    sleep 0.5
+  done
+  echo "timeout waiting for: $2" >&2
+  return 1
+}
+
+SQUEUE_O_PENDING="squeue -h -t PENDING -o '%i|%P|%D|%b|%r'"
+SQUEUE_BIGO_PENDING="squeue -h -t PENDING -O 'JobID:|,Partition:|,NumNodes:|,tres-per-node:|,Reason:'"
+SQUEUE_ALL="squeue -h -o '%i|%P|%T|%D|%b|%r|%j|%u'"
+SINFO_NODES="sinfo -N -h -O 'NodeList:|,Partition:|,StateLong:|,Gres:|,GresUsed:'"
+
+# --- state 1: idle (no job queued) -----------------------------------------
+for c in alpha beta; do
+  [[ -z "$(remote "$c" 'squeue -h')" ]] || { echo "queue of $c is not empty" >&2; exit 1; }
+  capture "$c" idle "${c}-scontrol-show-node-idle" 'scontrol show node -d -o'
+  capture "$c" idle "${c}-scontrol-show-partition" 'scontrol show partition -o'
+  capture "$c" idle "${c}-sinfo-nodes-idle" "$SINFO_NODES"
+done
+capture alpha idle alpha-squeue-all-idle "$SQUEUE_ALL"
+capture alpha idle scontrol-version 'scontrol --version'
+capture alpha idle sinfo-version 'sinfo --version'
+capture alpha idle squeue-version 'squeue --version'
+capture alpha idle squeue-helpformat 'squeue --helpformat'
+capture alpha idle sinfo-helpformat 'sinfo --helpformat'
+capture alpha idle squeue-O-invalid-field "squeue -h -O 'JobID:|,NoSuchField:|'"
+capture alpha idle squeue-O-fields "$(field_check_command squeue)"
+capture alpha idle sinfo-O-fields "$(field_check_command sinfo)"
+capture alpha idle sacct 'sacct'
+capture alpha idle sacct-job "sacct -j 1 -o JobID,State,ExitCode -P -n"
+
+# Finished jobs: one that succeeds, one that fails with exit code 3.
+JOB_OK="$(submit alpha "-J finished-ok -o /dev/null --wrap 'echo ok'")"
+JOB_FAIL="$(submit alpha "-J finished-fail -o /dev/null --wrap 'echo failing; exit 3'")"
+wait_until_empty alpha "squeue -h -j ${JOB_OK},${JOB_FAIL}"
+capture alpha finished alpha-scontrol-show-job-completed "scontrol show job -o ${JOB_OK}"
+capture alpha finished alpha-scontrol-show-job-failed "scontrol show job -o ${JOB_FAIL}"
+capture alpha finished alpha-scontrol-show-job-unknown "scontrol show job -o 999999"
+capture alpha finished alpha-squeue-finished-job "squeue -h -j ${JOB_OK} -o '%i|%T'"
+
+# --- state 2: busy ----------------------------------------------------------
+# alpha-n1 has 2 A6000 + 2 A100; alpha-n2 (2 A100) is down+drained.
+RUN_A100="$(submit alpha "-J run-a100 -o /tmp/mmcfs-capture-%j.out --gres=gpu:a100:1 --wrap 'echo CUDA_VISIBLE_DEVICES=\$CUDA_VISIBLE_DEVICES SLURM_JOB_GPUS=\$SLURM_JOB_GPUS; sleep 600'")"
+RUN_A6000="$(submit alpha "-J run-a6000x2 -o /tmp/mmcfs-capture-%j.out --gres=gpu:a6000:2 --wrap 'echo CUDA_VISIBLE_DEVICES=\$CUDA_VISIBLE_DEVICES SLURM_JOB_GPUS=\$SLURM_JOB_GPUS; sleep 600'")"
+PEND_A="$(submit alpha "-J pend-a100x2-first -o /dev/null --gres=gpu:a100:2 --wrap 'sleep 60'")"
+PEND_B="$(submit alpha "-J pend-a100x2-second -o /dev/null --gres=gpu:a100:2 --wrap 'sleep 60'")"
+PEND_P="$(submit alpha "-J pend-preempt -p preempt -o /dev/null --gres=gpu:a100:2 --wrap 'sleep 60'")"
+PEND_N2="$(submit alpha "-J pend-two-nodes -N 2 -o /dev/null --gres=gpu:a100:1 --wrap 'sleep 60'")"
+PEND_GPUS="$(submit alpha "-J pend-gpus-per-job -o /dev/null --gpus=a100:2 --wrap 'sleep 60'")"
+PEND_HELD="$(submit alpha "-J 'held name|with pipe' --hold -o /dev/null --gres=gpu:a6000:1 --wrap 'sleep 60'")"
+PEND_DEP="$(submit alpha "-J pend-dependency -d afterok:${RUN_A100} -o /dev/null --wrap 'sleep 60'")"
+BETA_RUN="$(submit beta "-J run-h100 -o /tmp/mmcfs-capture-%j.out --gres=gpu:h100:1 --wrap 'echo CUDA_VISIBLE_DEVICES=\$CUDA_VISIBLE_DEVICES; sleep 600'")"
+BETA_PEND="$(submit beta "-J pend-h100x2 -o /dev/null --gres=gpu:h100:2 --wrap 'sleep 60'")"
+echo "alpha jobs: $RUN_A100 $RUN_A6000 $PEND_A $PEND_B $PEND_P $PEND_N2 $PEND_GPUS $PEND_HELD $PEND_DEP; beta: $BETA_RUN $BETA_PEND" >&2
+
+# Wait until the two running jobs run and the scheduler gave every pending
+# job a reason other than None.
+wait_until_empty alpha "squeue -h -t PENDING -o '%r' | grep -x None; squeue -h -j ${RUN_A100},${RUN_A6000} -t PENDING"
+wait_until_empty beta "squeue -h -t PENDING -o '%r' | grep -x None; squeue -h -j ${BETA_RUN} -t PENDING"
+sleep 1
+
+for c in alpha beta; do
+  capture "$c" busy "${c}-scontrol-show-node-busy" 'scontrol show node -d -o'
+  capture "$c" busy "${c}-sinfo-nodes-busy" "$SINFO_NODES"
+  capture "$c" busy "${c}-squeue-pending-o" "$SQUEUE_O_PENDING"
+  capture "$c" busy "${c}-squeue-pending-O" "$SQUEUE_BIGO_PENDING"
+  capture "$c" busy "${c}-squeue-all-busy" "$SQUEUE_ALL"
+done
+capture alpha busy alpha-squeue-all-fields-busy "squeue -o '%all'"
+capture alpha busy alpha-squeue-tres-fields-busy "squeue -h -O 'JobID:|,tres-per-job:|,tres-per-node:|,tres-per-task:|,tres-alloc:|,StateCompact:|,Reason:'"
+capture alpha busy alpha-scontrol-show-job-running "scontrol show job -o ${RUN_A100}"
+capture alpha busy alpha-scontrol-show-job-running-detail "scontrol show job -d -o ${RUN_A100}"
+capture alpha busy alpha-scontrol-show-job-pending "scontrol show job -o ${PEND_A}"
+capture alpha busy alpha-scontrol-show-job-pending-two-nodes "scontrol show job -o ${PEND_N2}"
+capture alpha busy alpha-job-env-a100 "cat /tmp/mmcfs-capture-${RUN_A100}.out"
+capture alpha busy alpha-job-env-a6000x2 "cat /tmp/mmcfs-capture-${RUN_A6000}.out"
+capture beta busy beta-job-env-h100 "cat /tmp/mmcfs-capture-${BETA_RUN}.out"
+
+# A cancelled job, as scontrol shows it afterwards.
+remote alpha "scancel ${PEND_B}"
+wait_until_empty alpha "squeue -h -j ${PEND_B}"
+capture alpha cancelled alpha-scontrol-show-job-cancelled "scontrol show job -o ${PEND_B}"
+capture alpha cancelled alpha-scancel-unknown-job "scancel 999999"
+capture alpha cancelled alpha-scancel-unknown-job-verbose "scancel -v 999999"
+capture alpha cancelled alpha-scancel-finished-job "scancel -v ${JOB_OK}"
+capture alpha cancelled alpha-squeue-job-list-finished "squeue -h -j ${JOB_OK},${PEND_B},${RUN_A100} -o '%i|%T'"
+
+# --- clean up: cancel our test jobs -----------------------------------------
+remote alpha "scancel -u mmcfsuser"
+remote beta "scancel -u mmcfsuser"
+wait_until_empty alpha "squeue -h"
+wait_until_empty beta "squeue -h"
+remote alpha "rm -f /tmp/mmcfs-capture-*.out"
+echo "done; captures listed in ${LIST}" >&2

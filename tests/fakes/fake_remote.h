@@ -1,0 +1,95 @@
+// fake_remote.h — a Remote with canned answers, for unit tests.
+//
+// Answers run() from a table keyed by the shell-joined argv (exactly the
+// string SshRemote would send), records every argv it was called with, and
+// lets the test choose what connect() returns. Like SshRemote, run() connects
+// first and fails with the connect error if connect fails. An argv with no
+// canned answer yields kInternal naming the command, so a test sees at once
+// which command it forgot to script.
+//
+// Thread rules: all methods are safe from any thread (one internal mutex).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backend/remote.h"
+#include "common/quote.h"
+
+namespace mmcfs::testing {
+
+class FakeRemote final : public backend::Remote {
+ public:
+  // Scripts the answer to one argv (replacing any earlier answer).
+  void answer(const std::vector<std::string>& argv, backend::CommandResult result) {
+    std::lock_guard lock(mu_);
+    answers_.insert_or_assign(shell_join(argv), Result<backend::CommandResult>(std::move(result)));
+  }
+  void answer(const std::vector<std::string>& argv, Error error) {
+    std::lock_guard lock(mu_);
+    answers_.insert_or_assign(shell_join(argv), Result<backend::CommandResult>(std::move(error)));
+  }
+  // Convenience: exit 0 with this stdout.
+  void answer_ok(const std::vector<std::string>& argv, std::string out) {
+    answer(argv, backend::CommandResult{0, std::move(out), ""});
+  }
+  void set_connect_result(Status status) {
+    std::lock_guard lock(mu_);
+    connect_result_ = std::move(status);
+  }
+
+  // Every argv run() was called with, in order.
+  std::vector<std::vector<std::string>> calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  int connect_count() const {
+    std::lock_guard lock(mu_);
+    return connect_count_;
+  }
+  bool connected() const {
+    std::lock_guard lock(mu_);
+    return connected_;
+  }
+
+  Status connect() override {
+    std::lock_guard lock(mu_);
+    return connect_locked();
+  }
+  void disconnect() override {
+    std::lock_guard lock(mu_);
+    connected_ = false;
+  }
+  Result<backend::CommandResult> run(const std::vector<std::string>& argv,
+                                     std::chrono::milliseconds /*timeout*/) override {
+    std::lock_guard lock(mu_);
+    calls_.push_back(argv);
+    Status st = connect_locked();
+    if (!st.ok()) return st.error();
+    auto it = answers_.find(shell_join(argv));
+    if (it == answers_.end()) {
+      return make_error(Errc::kInternal, "FakeRemote: no answer scripted for `" + shell_join(argv) + "`");
+    }
+    return it->second;
+  }
+
+ private:
+  Status connect_locked() {
+    if (connected_) return Status::Ok();
+    ++connect_count_;
+    if (connect_result_.ok()) connected_ = true;
+    return connect_result_;
+  }
+
+  mutable std::mutex mu_;
+  std::map<std::string, Result<backend::CommandResult>> answers_;  // GUARDED_BY(mu_)
+  std::vector<std::vector<std::string>> calls_;                    // GUARDED_BY(mu_)
+  Status connect_result_;                                          // GUARDED_BY(mu_)
+  int connect_count_ = 0;                                          // GUARDED_BY(mu_)
+  bool connected_ = false;                                         // GUARDED_BY(mu_)
+};
+
+}  // namespace mmcfs::testing

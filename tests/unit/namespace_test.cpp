@@ -1,0 +1,181 @@
+// namespace_test.cpp — the filesystem core without FUSE.
+#include "fs/namespace.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace mmcfs::fs {
+namespace {
+
+WallTime T(int s) { return WallTime(std::chrono::seconds(s)); }
+
+struct Tree {
+  std::shared_ptr<std::string> dynamic_text = std::make_shared<std::string>("v1\n");
+  std::shared_ptr<std::vector<std::string>> dynamic_names =
+      std::make_shared<std::vector<std::string>>(std::vector<std::string>{"a", "b"});
+
+  std::shared_ptr<DirNode> root() {
+    auto text = dynamic_text;
+    auto names = dynamic_names;
+    auto gen_file = std::make_shared<GeneratedFile>([text]() -> Result<FileContent> {
+      return FileContent{*text, T(200)};
+    });
+    auto gen_dir = std::make_shared<GeneratedDir>(
+        [names]() {
+          std::vector<DirNode::Child> out;
+          for (auto& n : *names) out.emplace_back(n, std::make_shared<StaticFile>(n + "\n", T(5)));
+          return out;
+        },
+        nullptr, [] { return T(7); });
+    auto sub = std::make_shared<StaticDir>(
+        std::vector<DirNode::Child>{{"status", gen_file}}, T(100));
+    return std::make_shared<StaticDir>(
+        std::vector<DirNode::Child>{{"README", std::make_shared<StaticFile>("hello\n", T(1))},
+                                    {"sub", sub},
+                                    {"dyn", gen_dir}},
+        T(1));
+  }
+};
+
+TEST(NamespaceTest, LookupGivesStableIdsAndAttributes) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto readme = ns.lookup(kRootInode, "README");
+  ASSERT_TRUE(readme.ok());
+  EXPECT_EQ(readme->kind, NodeKind::kFile);
+  EXPECT_EQ(readme->size, 6u);
+  EXPECT_EQ(readme->mode, 0444u);
+  EXPECT_EQ(readme->mtime, T(1));
+  auto again = ns.lookup(kRootInode, "README");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->ino, readme->ino);
+
+  auto sub = ns.lookup(kRootInode, "sub");
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub->kind, NodeKind::kDirectory);
+  EXPECT_EQ(sub->mode, 0555u);
+  EXPECT_NE(sub->ino, readme->ino);
+  auto status = ns.lookup(sub->ino, "status");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(ns.path_of(status->ino).value(), "sub/status");
+}
+
+TEST(NamespaceTest, MissingNamesAreNotFound) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto missing = ns.lookup(kRootInode, "nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+  auto readme = ns.lookup(kRootInode, "README");
+  auto under_file = ns.lookup(readme->ino, "x");
+  ASSERT_FALSE(under_file.ok());
+  EXPECT_EQ(under_file.error().code, Errc::kNotDirectory);
+  EXPECT_EQ(ns.getattr(9999).error().code, Errc::kNotFound);
+}
+
+TEST(NamespaceTest, ReaddirListsChildrenWithTheSameIdsAsLookup) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto entries = ns.readdir(kRootInode);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[0].name, "README");
+  EXPECT_EQ((*entries)[1].name, "sub");
+  EXPECT_EQ((*entries)[1].kind, NodeKind::kDirectory);
+  EXPECT_EQ(ns.lookup(kRootInode, "sub")->ino, (*entries)[1].ino);
+  auto readme = ns.lookup(kRootInode, "README");
+  EXPECT_EQ(ns.readdir(readme->ino).error().code, Errc::kNotDirectory);
+}
+
+TEST(NamespaceTest, GeneratedDirectoryFollowsItsSource) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto dyn = ns.lookup(kRootInode, "dyn");
+  ASSERT_TRUE(dyn.ok());
+  EXPECT_EQ(ns.readdir(dyn->ino)->size(), 2u);
+  InodeId a = ns.lookup(dyn->ino, "a")->ino;
+  tree.dynamic_names->push_back("c");
+  EXPECT_EQ(ns.readdir(dyn->ino)->size(), 3u);
+  EXPECT_TRUE(ns.lookup(dyn->ino, "c").ok());
+  EXPECT_EQ(ns.lookup(dyn->ino, "a")->ino, a) << "ids survive a change of the listing";
+  tree.dynamic_names->erase(tree.dynamic_names->begin());
+  EXPECT_EQ(ns.lookup(dyn->ino, "a").error().code, Errc::kNotFound);
+}
+
+TEST(NamespaceTest, StatSizeMatchesReadAndHandlesAreConsistent) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto sub = ns.lookup(kRootInode, "sub");
+  auto status = ns.lookup(sub->ino, "status");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->size, 3u);
+  auto handle = ns.open(status->ino, OpenMode::kRead);
+  ASSERT_TRUE(handle.ok());
+  *tree.dynamic_text = "version two\n";
+  EXPECT_EQ(ns.getattr(status->ino)->size, 12u) << "stat shows the current rendering";
+  EXPECT_EQ(ns.read(*handle, 0, 100).value(), "v1\n") << "an open handle keeps its rendering";
+  EXPECT_EQ(ns.read(*handle, 1, 1).value(), "1");
+  EXPECT_EQ(ns.read(*handle, 3, 10).value(), "");
+  EXPECT_EQ(ns.read(*handle, 99, 10).value(), "");
+  ns.release(*handle);
+  EXPECT_EQ(ns.open_handles(), 0u);
+  auto fresh = ns.open(status->ino, OpenMode::kRead);
+  EXPECT_EQ(ns.read(*fresh, 0, 100).value(), "version two\n");
+  ns.release(*fresh);
+}
+
+TEST(NamespaceTest, WritesAndDirectoryOpensAreRefused) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto readme = ns.lookup(kRootInode, "README");
+  auto write = ns.open(readme->ino, OpenMode::kWrite);
+  ASSERT_FALSE(write.ok());
+  EXPECT_EQ(write.error().code, Errc::kReadOnly);
+  EXPECT_NE(write.error().message.find("'README'"), std::string::npos);
+  auto sub = ns.lookup(kRootInode, "sub");
+  EXPECT_EQ(ns.open(sub->ino, OpenMode::kRead).error().code, Errc::kIsDirectory);
+  Error refused = ns.refuse_mutation(sub->ino, "new.txt", "create");
+  EXPECT_EQ(refused.code, Errc::kReadOnly);
+  EXPECT_NE(refused.message.find("'sub/new.txt'"), std::string::npos);
+}
+
+TEST(NamespaceTest, KnownInodesUnderAPrefix) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto sub = ns.lookup(kRootInode, "sub");
+  auto status = ns.lookup(sub->ino, "status");
+  ASSERT_TRUE(ns.lookup(kRootInode, "README").ok());
+  auto under = ns.known_inodes_under("sub");
+  EXPECT_EQ(under.size(), 2u);
+  EXPECT_TRUE(std::find(under.begin(), under.end(), status->ino) != under.end());
+  EXPECT_TRUE(ns.known_inodes_under("su").empty()) << "prefixes match whole components";
+}
+
+TEST(NamespaceTest, ConcurrentReadersSeeWholeRenderings) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto sub = ns.lookup(kRootInode, "sub");
+  InodeId status = ns.lookup(sub->ino, "status")->ino;
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        auto h = ns.open(status, OpenMode::kRead);
+        if (!h.ok()) { ++bad; continue; }
+        auto text = ns.read(*h, 0, 4096);
+        if (!text.ok() || text->empty() || text->back() != '\n') ++bad;
+        ns.release(*h);
+        if (!ns.lookup(kRootInode, "dyn").ok()) ++bad;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(ns.open_handles(), 0u);
+}
+
+}  // namespace
+}  // namespace mmcfs::fs
