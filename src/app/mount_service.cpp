@@ -25,6 +25,7 @@ MountService::~MountService() { stop(); }
 void MountService::set_invalidator(Invalidator invalidator) { invalidator_ = std::move(invalidator); }
 
 void MountService::start() {
+  started_at_.store(std::chrono::steady_clock::now().time_since_epoch().count());
   for (auto& [name, monitor] : monitors_) monitor->start();
 }
 
@@ -43,10 +44,13 @@ backend::ClusterSnapshot MountService::snapshot(const std::string& cluster) cons
   // Only a fresh start with nothing saved waits, and only for the first check.
   const auto& monitor = *it->second;
   auto snap = monitor.snapshot();
-  if (snap.health.state == backend::Health::kChecking && !snap.inventory) {
-    snap = monitor.wait_first_check(monitor.config().connect_timeout + std::chrono::seconds(2));
-  }
-  return snap;
+  auto started = started_at_.load();
+  if (snap.health.state != backend::Health::kChecking || snap.inventory || started == 0) return snap;
+  using Steady = std::chrono::steady_clock;
+  auto deadline = Steady::time_point(Steady::duration(started)) + monitor.config().connect_timeout +
+                  std::chrono::seconds(2);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
+  return left.count() > 0 ? monitor.wait_first_check(left) : snap;
 }
 
 void MountService::on_cluster_changed(const std::string& cluster) {

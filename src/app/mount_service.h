@@ -11,6 +11,8 @@
 // threads with no lock held.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +39,9 @@ class MountService final : public fs::ClusterStateSource {
   ~MountService() override;
 
   void set_invalidator(Invalidator invalidator);  // before start()
+  // Starts the monitors. Until each cluster's first check ends (bounded by
+  // its connect timeout + 2 s from here) reads of its files wait for it,
+  // unless figures saved by an earlier run exist.
   void start();
   void stop();
 
@@ -52,6 +57,9 @@ class MountService final : public fs::ClusterStateSource {
 
   const config::Config config_;
   const Clock& clock_;
+  // Reads wait for a cluster's first check only until this steady-clock time
+  // (start() + that cluster's connect timeout + 2 s); zero before start().
+  std::atomic<std::chrono::steady_clock::rep> started_at_{0};
   std::unique_ptr<backend::StateStore> store_;
   std::map<std::string, std::unique_ptr<backend::ClusterMonitor>> monitors_;
   std::unique_ptr<fs::Namespace> ns_;

@@ -45,6 +45,8 @@ struct PendingGpuRequest {
   std::string partition;
   std::string type;        // "" when the job did not name a type
   int count = 0;
+  std::string job_id;      // as squeue prints it ("34", "12_[1-4]")
+  std::string reason;      // why it waits ("Resources", "JobHeldUser", ...)
 };
 
 }  // namespace mmcfs::backend

@@ -3,7 +3,9 @@
 // Thread rules: pure functions; no shared state besides the const argv tables.
 #include "backend/slurm_parsers.h"
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <optional>
 
 namespace mmcfs::backend {
@@ -11,12 +13,12 @@ namespace mmcfs::backend {
 const std::vector<std::string> kScontrolShowNodesArgv = {"scontrol", "show", "node", "-d", "-o"};
 const std::vector<std::string> kScontrolShowPartitionsArgv = {"scontrol", "show", "partition",
                                                               "-o"};
-// -r: one line per pending array element (otherwise "12_[1-10]" is one line
-// for ten jobs). -O fields are padded to the given width and followed by the
-// suffix "|"; the widths are generous so that no value is cut.
+// The command of tests/data/alpha-squeue-pending-O.txt. "Field:|" means
+// width 0 (no padding, no cutting) followed by the suffix "|". Reason is last
+// because it may contain spaces and commas.
 const std::vector<std::string> kSqueuePendingArgv = {
-    "squeue", "-h", "-r", "-t", "PENDING", "-O",
-    "JobID:30|,Partition:100|,NumNodes:10|,tres-per-node:200|,tres-per-job:200|"};
+    "squeue", "-h", "-t", "PENDING", "-O",
+    "JobID:|,Partition:|,NumNodes:|,tres-per-node:|,Reason:"};
 const std::vector<std::string> kScontrolVersionArgv = {"scontrol", "--version"};
 
 namespace {
@@ -227,26 +229,60 @@ bool is_empty_notice(std::string_view line) {
   return line.starts_with("No ") && line.ends_with(" in the system");
 }
 
-// Appends the pending GPU requests of one squeue line.
+// Number of jobs one squeue line stands for: 1, or the element count of a
+// pending array shown as one line ("12_[1-10%2]", "12_[1,3,5-9:2]").
+constexpr int kMaxArrayElements = 1 << 20;  // keeps the arithmetic in range
+int array_element_count(std::string_view job_id) {
+  size_t open = job_id.find("_[");
+  if (open == std::string_view::npos || !job_id.ends_with(']')) return 1;
+  std::string_view ranges = job_id.substr(open + 2, job_id.size() - open - 3);
+  ranges = ranges.substr(0, ranges.find('%'));  // "%2": at most two at a time
+  int count = 0;
+  for (std::string_view range : split(ranges, ',')) {
+    std::string_view step_text = "1";
+    if (size_t colon = range.find(':'); colon != std::string_view::npos) {
+      step_text = range.substr(colon + 1);
+      range = range.substr(0, colon);
+    }
+    size_t dash = range.find('-');
+    std::optional<int> first = to_int(range.substr(0, dash));
+    std::optional<int> last =
+        dash == std::string_view::npos ? first : to_int(range.substr(dash + 1));
+    std::optional<int> step = to_int(step_text);
+    if (!first || !last || !step || *step == 0 || *last < *first) return 1;
+    count += (*last - *first) / *step + 1;
+    if (count > kMaxArrayElements) return kMaxArrayElements;
+  }
+  return count > 0 ? count : 1;
+}
+
+// Appends the pending GPU requests of one line of kSqueuePendingArgv's
+// output: JobID|Partition|NumNodes|tres-per-node|Reason.
 Status pending_from_line(std::string_view line, std::vector<PendingGpuRequest>& out) {
   constexpr std::string_view kWhat = "squeue pending";
-  std::vector<std::string_view> fields = split(line, '|');
-  if (!fields.empty() && trim(fields.back()).empty()) fields.pop_back();  // after last '|'
-  if (fields.size() != 5) return bad_line(kWhat, line);
-  std::string_view job_id = trim(fields[0]);
-  std::string_view partition = trim(fields[1]);
+  std::vector<std::string_view> fields;
+  std::string_view rest = line;
+  for (int i = 0; i < 4; ++i) {
+    size_t bar = rest.find('|');
+    if (bar == std::string_view::npos) return bad_line(kWhat, line);
+    fields.push_back(trim(rest.substr(0, bar)));
+    rest.remove_prefix(bar + 1);
+  }
+  std::string_view job_id = fields[0], partition = fields[1];
   std::optional<int> nodes = to_int(fields[2]);
   if (job_id.empty() || partition.empty() || !nodes) return bad_line(kWhat, line);
-  std::vector<GpuCount> per_node, per_job;
-  if (!parse_tres_gpus(fields[3], per_node) || !parse_tres_gpus(fields[4], per_job)) {
-    return bad_line(std::string(kWhat) + " (bad tres)", line);
+  std::vector<GpuCount> per_node;
+  if (!parse_tres_gpus(fields[3], per_node)) {
+    return bad_line(std::string(kWhat) + " (bad tres-per-node)", line);
   }
   int node_count = *nodes > 0 ? *nodes : 1;  // a pending job runs on at least one node
+  int jobs = array_element_count(job_id);
   for (const GpuCount& g : per_node) {
-    if (g.count > 0) out.push_back({std::string(partition), g.type, g.count * node_count});
-  }
-  for (const GpuCount& g : per_job) {
-    if (g.count > 0) out.push_back({std::string(partition), g.type, g.count});
+    if (g.count <= 0) continue;
+    long long wanted = static_cast<long long>(g.count) * node_count * jobs;
+    int capped = static_cast<int>(std::min<long long>(wanted, std::numeric_limits<int>::max()));
+    out.push_back({std::string(partition), g.type, capped, std::string(job_id),
+                   std::string(trim(rest))});
   }
   return Status::Ok();
 }

@@ -33,12 +33,13 @@ Result<std::vector<SlurmNode>> parse_scontrol_nodes(std::string_view text);
 extern const std::vector<std::string> kScontrolShowPartitionsArgv;
 Result<std::vector<SlurmPartition>> parse_scontrol_partitions(std::string_view text);
 
-// Pending jobs, one per line (array elements one per line):
-//   JobID|Partition|NumNodes|tres-per-node|tres-per-job|
-// with fields padded by squeue to their width. Per-node GPU requests are
-// multiplied by the node count; per-job requests (--gpus) are taken as they
-// are. Jobs that ask for no GPU are skipped. Partition is kept as printed: a
-// job pending in several partitions has "a,b".
+// Pending jobs, one per line: JobID|Partition|NumNodes|tres-per-node|Reason
+// (the command of tests/data/alpha-squeue-pending-O.txt). Per-node GPU
+// requests are multiplied by the node count, and by the element count of a
+// pending array printed as one line ("12_[1-4]"). Jobs that ask for no GPU
+// per node are skipped, which includes jobs that asked with --gpus (their
+// request is in tres-per-job, not in this format). Partition is kept as
+// printed: a job pending in several partitions has "a,b".
 extern const std::vector<std::string> kSqueuePendingArgv;
 Result<std::vector<PendingGpuRequest>> parse_squeue_pending(std::string_view text);
 

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "backend/ssh_session.h"
 #include "common/log.h"
 
@@ -86,19 +88,18 @@ Result<std::unique_ptr<KnownHosts>> KnownHosts::load(LIBSSH2_SESSION* session,
                      "no known_hosts file is configured, so the server cannot be verified; "
                      "set known_hosts in clusters.yaml");
   }
+  if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+    return ssh_error(options, Errc::kHostKey,
+                     "known_hosts file " + path + " does not exist, so the host key of " +
+                         options.hostname + " cannot be verified; refusing to connect. "
+                         "Create it with `" + keyscan_command(options, nullptr) +
+                         "`, then check `ssh-keygen -lf " + path +
+                         "` against the fingerprints the cluster's admins publish");
+  }
   std::ifstream in(path);
   if (!in) {
-    int err = errno;
-    if (err == ENOENT) {
-      return ssh_error(options, Errc::kHostKey,
-                       "known_hosts file " + path + " does not exist, so the host key of " +
-                           options.hostname + " cannot be verified; refusing to connect. "
-                           "Create it with `" + keyscan_command(options, nullptr) +
-                           "`, then check `ssh-keygen -lf " + path +
-                           "` against the fingerprints the cluster's admins publish");
-    }
     return ssh_error(options, Errc::kHostKey,
-                     "cannot read known_hosts file " + path + ": " + std::strerror(err));
+                     "cannot read known_hosts file " + path + ": " + std::strerror(errno));
   }
 
   LIBSSH2_KNOWNHOSTS* raw = libssh2_knownhost_init(session);

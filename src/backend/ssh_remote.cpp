@@ -28,24 +28,60 @@ SshOptions ssh_options_for(const config::ClusterConfig& cluster) {
   return o;
 }
 
+class SshRemote::Turn {
+ public:
+  Turn(SshRemote& remote, std::optional<Deadline> deadline)
+      : remote_(remote), held_(remote.take_turn(deadline)) {}
+  ~Turn() {
+    if (held_) remote_.end_turn();
+  }
+  Turn(const Turn&) = delete;
+  Turn& operator=(const Turn&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  SshRemote& remote_;
+  const bool held_;
+};
+
+bool SshRemote::take_turn(std::optional<Deadline> deadline) {
+  std::unique_lock lock(mu_);
+  auto free = [&] { return !busy_; };
+  if (!deadline) {
+    turn_ended_cv_.wait(lock, free);
+  } else if (!turn_ended_cv_.wait_until(lock, *deadline, free)) {
+    return false;
+  }
+  busy_ = true;
+  return true;
+}
+
+void SshRemote::end_turn() {
+  {
+    std::lock_guard lock(mu_);
+    busy_ = false;
+  }
+  turn_ended_cv_.notify_one();
+}
+
 SshRemote::SshRemote(SshOptions options) : options_(std::move(options)) {}
 
 SshRemote::~SshRemote() { disconnect(); }
 
 Status SshRemote::connect() {
   Deadline deadline = Clock::now() + options_.connect_timeout;
-  std::unique_lock lock(mu_, std::defer_lock);
-  if (!lock.try_lock_until(deadline)) {
+  Turn turn(*this, deadline);
+  if (!turn.held()) {
     return ssh_error(options_, Errc::kTimeout,
                      "the session stayed busy with another command for " +
                          describe_duration(options_.connect_timeout));
   }
-  return ensure_connected_locked(deadline);
+  return ensure_connected(deadline);
 }
 
 void SshRemote::disconnect() {
-  std::lock_guard lock(mu_);
-  drop_session_locked(/*graceful=*/true);
+  Turn turn(*this, std::nullopt);
+  drop_session(/*graceful=*/true);
 }
 
 Result<CommandResult> SshRemote::run(const std::vector<std::string>& argv,
@@ -60,21 +96,21 @@ Result<CommandResult> SshRemote::run(const std::vector<std::string>& argv,
   }
   const std::string command = shell_join(argv);
 
-  std::unique_lock lock(mu_, std::defer_lock);
-  if (!lock.try_lock_until(deadline)) {
+  Turn turn(*this, deadline);
+  if (!turn.held()) {
     return ssh_error(options_, Errc::kTimeout,
                      "`" + argv[0] + "` could not start within " + describe_duration(timeout) +
                          ": the session stayed busy with another command");
   }
   for (int attempt = 1;; ++attempt) {
     const bool reused = session_ != nullptr;
-    Status connected = ensure_connected_locked(deadline);
+    Status connected = ensure_connected(deadline);
     if (!connected.ok()) return connected.error();
 
     bool sent = false;
     Result<CommandResult> result = session_->exec(command, deadline, sent);
     if (result.ok()) return result;
-    drop_session_locked(/*graceful=*/false);  // may be wedged mid-channel
+    drop_session(/*graceful=*/false);  // may be wedged mid-channel
     if (attempt == 1 && reused && !sent && result.error().code == Errc::kIo) {
       // The idle session had died (server restart, NAT timeout); nothing ran.
       log::debug("ssh {}: stale session ({}), reconnecting", options_.cluster_name,
@@ -91,7 +127,7 @@ Result<CommandResult> SshRemote::run(const std::vector<std::string>& argv,
   }
 }
 
-Status SshRemote::ensure_connected_locked(Deadline deadline) {
+Status SshRemote::ensure_connected(Deadline deadline) {
   if (session_ != nullptr) return Status::Ok();
   deadline = std::min(deadline, Clock::now() + options_.connect_timeout);
   auto session = SshSession::open(options_, deadline);
@@ -105,7 +141,7 @@ Status SshRemote::ensure_connected_locked(Deadline deadline) {
   return Status::Ok();
 }
 
-void SshRemote::drop_session_locked(bool graceful) {
+void SshRemote::drop_session(bool graceful) {
   if (session_ == nullptr) return;
   if (graceful) session_->say_goodbye(Clock::now() + kGoodbyeTimeout);
   session_.reset();

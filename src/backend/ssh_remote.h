@@ -15,9 +15,9 @@
 // was started (channel open fails), the session is re-opened once and the
 // command sent on the fresh one: nothing has run yet, so this is safe.
 //
-// Thread rules: every public method is safe from any thread. A timed mutex
-// serialises use of the session: one command at a time per SshRemote; a
-// caller waiting for it gives up (kTimeout) when its own timeout passes.
+// Thread rules: every public method is safe from any thread. Use of the
+// session is serialised (one command at a time per SshRemote); a caller
+// waiting for its turn gives up (kTimeout) when its own timeout passes.
 // Calls block on the network, so call them only from background threads
 // (poller, actions), never from filesystem threads, and never while holding a
 // lock that filesystem threads take.
@@ -25,9 +25,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,8 @@ class SshRemote final : public Remote {
   SshRemote& operator=(const SshRemote&) = delete;
 
   Status connect() override;
+  // Says goodbye to the server (at most 0.5 s) and closes the session. Waits
+  // for a command that is running to finish (up to that command's timeout).
   void disconnect() override;
   Result<CommandResult> run(const std::vector<std::string>& argv,
                             std::chrono::milliseconds timeout) override;
@@ -70,15 +74,25 @@ class SshRemote final : public Remote {
 
  private:
   using Deadline = std::chrono::steady_clock::time_point;
+  class Turn;  // RAII: holds the session for one caller (ssh_remote.cpp)
 
-  // Both require mu_ held.
-  Status ensure_connected_locked(Deadline deadline);
-  void drop_session_locked(bool graceful);
+  // Waits for the session to be free and takes it; false if the deadline
+  // (none: wait as long as needed) passed first. (A flag and a condition
+  // variable rather than std::timed_mutex, whose try_lock_until
+  // ThreadSanitizer cannot see.)
+  bool take_turn(std::optional<Deadline> deadline);
+  void end_turn();
+
+  // Both only while holding the turn.
+  Status ensure_connected(Deadline deadline);
+  void drop_session(bool graceful);
 
   const SshOptions options_;
   std::atomic<int> connections_made_{0};
-  std::timed_mutex mu_;
-  std::unique_ptr<SshSession> session_;  // GUARDED_BY(mu_); null: not connected
+  std::mutex mu_;
+  std::condition_variable turn_ended_cv_;
+  bool busy_ = false;                    // GUARDED_BY(mu_): someone holds the turn
+  std::unique_ptr<SshSession> session_;  // only the turn holder; null: not connected
 };
 
 }  // namespace mmcfs::backend

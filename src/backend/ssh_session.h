@@ -3,8 +3,8 @@
 //
 // SshSession owns a TCP socket and a LIBSSH2_SESSION in non-blocking mode.
 // Every operation takes an absolute deadline and waits on the socket with
-// poll() until it, so nothing here can block past the deadline (DNS, which
-// has no non-blocking API, runs on a short-lived helper thread instead).
+// poll() until it, so nothing here can block past the deadline (for DNS and
+// TCP see ssh_socket.h).
 // After any failed exec() the session must be destroyed: it may be wedged
 // half-way through a channel; the destructor cuts the socket first, so
 // destroying a wedged session never blocks.
@@ -32,6 +32,8 @@ Error ssh_error(const SshOptions& options, Errc code, const std::string& message
 std::string ssh_destination(const SshOptions& options);
 // "2.5 s" for messages.
 std::string describe_duration(std::chrono::milliseconds d);
+// Time until the deadline, rounded up (negative once it passed).
+std::chrono::milliseconds time_left(SshDeadline deadline);
 
 class SshSession {
  public:

@@ -271,8 +271,15 @@ int FuseAdapter::run(const FuseOptions& options, const std::function<void()>& on
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);
+  // libfuse returns the signal number when SIGINT/SIGTERM/SIGHUP ended the
+  // loop (a requested, clean shutdown) and a negative errno on failure.
+  if (rc < 0) {
+    log::error("FUSE loop failed: {}", std::strerror(-rc));
+    return 1;
+  }
+  if (rc > 0) log::info("signal {}: unmounting", rc);
   log::info("unmounted {}", options.mountpoint);
-  return rc == 0 ? 0 : 1;
+  return 0;
 }
 
 void FuseAdapter::invalidate(InodeId ino) {

@@ -5,16 +5,90 @@
 # queues; run as root. Every command runs as mmcfsuser over the real ssh of
 # its cluster (host key checking on), exactly as mmcfs would run it. For each
 # capture NAME.txt holds stdout, NAME.stderr.txt stderr (only if not empty),
-# and README-captures.md (included in README.md by hand) the command, cluster,
-# state and exit code. It submits test jobs and cancels them at the end.
+# and README.md (rewritten) lists the command, cluster, state and exit code of
+# every capture. It submits test jobs and cancels them at the end.
 
 set -euo pipefail
 
 HERE="$(dirname "$(realpath "$0")")"
 # shellcheck source=/dev/null
 source "${MMCFS_TESTCLUSTER_DIR:-/var/tmp/mmcfs-testcluster}/env"
-LIST="${HERE}/README-captures.md"
-: >"$LIST"
+LIST="${HERE}/README.md"
+rm -f "${HERE}"/*.txt
+
+readme_header() {
+  cat <<'EOF'
+# Real SLURM 22.05 output, captured for the parser unit tests
+
+Every file here is the unedited output of one command, run as `mmcfsuser` over
+the real ssh of a local test cluster (`tests/cluster/testcluster.sh up`), with
+slurm-wlm 22.05.8 on Debian 12. `NAME.txt` is stdout; `NAME.stderr.txt`, when
+present, is stderr. Regenerate everything (this README too) with
+`tests/data/capture.sh` as root while the clusters are up and their queues empty.
+
+The clusters (see testcluster.sh): `alpha` has partitions `general` (default)
+and `preempt`, node `alpha-n1` with `gpu:a6000:2,gpu:a100:2` (A6000 = IDX 0-1,
+A100 = IDX 2-3), and node `alpha-n2` (`gpu:a100:2`, no slurmd) that is down and
+drained with reason `test: never free`. `beta` has partition `general` and node
+`beta-n1` with `gpu:h100:2`. Partitions use `OverSubscribe=FORCE:4`.
+
+States:
+- **idle**: no job queued on either cluster.
+- **finished**: a job that exited 0 (`finished-ok`) and one that exited 3
+  (`finished-fail`) have just ended (within MinJobAge=300 s).
+- **busy**: on alpha, `run-a100` (`--gres=gpu:a100:1`) and `run-a6000x2`
+  (`--gres=gpu:a6000:2`) run; pending are `pend-a100x2-first` and
+  `pend-a100x2-second` (`--gres=gpu:a100:2`, waiting for GPUs), `pend-preempt`
+  (`-p preempt --gres=gpu:a100:2`), `pend-two-nodes` (`-N 2 --gres=gpu:a100:1`,
+  can never run while alpha-n2 is drained), `pend-gpus-per-job` (`--gpus=a100:2`),
+  a held job named `held name|with pipe` (`--hold --gres=gpu:a6000:1`) and
+  `pend-dependency` (`-d afterok:<run-a100>`). On beta, `run-h100`
+  (`--gres=gpu:h100:1`) runs and `pend-h100x2` (`--gres=gpu:h100:2`) pends.
+- **cancelled**: the busy state after `scancel` of `pend-a100x2-second`.
+
+## Files
+EOF
+}
+
+readme_notes() {
+  cat <<'EOF'
+
+## What these outputs show (22.05.8)
+- The down, drained node is `State=DOWN+DRAIN+NOT_RESPONDING` in
+  `scontrol show node` (right after the first drain, before a failed ping:
+  `DOWN+DRAIN`), `drained*` in `sinfo -O StateLong` (`*` = not responding).
+  After a slurmctld restart it came back as `DOWN+NOT_RESPONDING` (reason kept,
+  DRAIN flag lost) until testcluster.sh drained it again.
+- `GresUsed` is `gpu:a6000:2(IDX:0-1),gpu:a100:1(IDX:2)`; an unused type shows
+  `gpu:a6000:0(IDX:N/A)`; a node whose slurmd never registered shows
+  `gpu:a100:0` without `(IDX:...)`. Same text in sinfo and scontrol.
+- `%b` (squeue -o) and `tres-per-node` (squeue -O) print the same thing:
+  `gres:gpu:a100:2` (with a `gres:` prefix), `N/A` when there is none. A job
+  submitted with `--gpus=a100:2` has `N/A` there; its request is in
+  `tres-per-job` (`gres:gpu:a100:2`). scontrol shows `TresPerNode=gres:gpu:a100:2`.
+- squeue prints reasons with spaces (`ReqNodeNotAvail, UnavailableNodes:alpha-n2`,
+  `Nodes required for job are DOWN, DRAINED or reserved for jobs in higher
+  priority partitions`); scontrol replaces the spaces of that first reason by
+  `_` (`Reason=ReqNodeNotAvail,_UnavailableNodes:alpha-n2`).
+- A `|` in a job name is printed as is: `|`-separated formats that include
+  `%j` cannot be split naively (see the held job in `alpha-squeue-all-busy.txt`).
+- `sinfo -N` prints one line per node and partition; the order of a node's
+  partitions is not stable (on the same cluster and config we saw `preempt`
+  listed before `general` in one run and after it in the next).
+- 22.05 has no `--helpformat`; the valid `-O` names are checked one by one in
+  `squeue-O-fields.txt` / `sinfo-O-fields.txt`. An unknown `-O` field prints an
+  error on stderr but exits 0 (`squeue-O-invalid-field`).
+- `squeue -j <finished id>` prints nothing and exits 0; `squeue -j <unknown id>`
+  exits 1 with `slurm_load_jobs error: Invalid job id specified`.
+- `scancel` of an unknown or finished job exits 0 and prints nothing without
+  `-v`.
+- `sacct` prints `Slurm accounting storage is disabled` on stderr and exits 1.
+- `CUDA_VISIBLE_DEVICES` in a job is the node-global index (`2` for the first
+  A100) because there is no cgroup device constraint; `SLURM_JOB_GPUS` is the same.
+EOF
+}
+
+readme_header >"$LIST"
 
 # remote CLUSTER COMMAND: run COMMAND (a shell string) as mmcfsuser on CLUSTER.
 remote() {
@@ -105,6 +179,7 @@ capture alpha finished alpha-scontrol-show-job-completed "scontrol show job -o $
 capture alpha finished alpha-scontrol-show-job-failed "scontrol show job -o ${JOB_FAIL}"
 capture alpha finished alpha-scontrol-show-job-unknown "scontrol show job -o 999999"
 capture alpha finished alpha-squeue-finished-job "squeue -h -j ${JOB_OK} -o '%i|%T'"
+capture alpha finished alpha-squeue-unknown-job "squeue -h -j 999999 -o '%i|%T'"
 
 # --- state 2: busy ----------------------------------------------------------
 # alpha-n1 has 2 A6000 + 2 A100; alpha-n2 (2 A100) is down+drained.
@@ -159,4 +234,5 @@ remote beta "scancel -u mmcfsuser"
 wait_until_empty alpha "squeue -h"
 wait_until_empty beta "squeue -h"
 remote alpha "rm -f /tmp/mmcfs-capture-*.out"
+readme_notes >>"$LIST"
 echo "done; captures listed in ${LIST}" >&2

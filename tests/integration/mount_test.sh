@@ -8,7 +8,7 @@
 # Needs root, /dev/fuse and MMCFS_TEST_CLUSTERS (tests/run.sh provides all).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-MMCFS="${1:?usage: mount_test.sh path/to/mmcfs}"
+MMCFS="$(realpath "${1:?usage: mount_test.sh path/to/mmcfs}")"
 require_mount_env
 
 work=$(mktemp -d /tmp/mmcfs-mount-test.XXXXXX)
@@ -41,7 +41,7 @@ check "alpha status is up with round trip and SLURM version" \
   grep -Eq '^up: [0-9]+ ms round trip, SLURM 22\.05' clusters/alpha/status
 check "status mtime is the last check (within a minute)" \
   bash -c "(( \$(date +%s) - \$(stat -c %Y clusters/alpha/status) < 60 ))"
-check "config.yaml is the loaded entry" grep -q 'name: alpha' clusters/alpha/config.yaml
+check "config.yaml is the loaded entry" grep -Eq '^name: "?alpha"?$' clusters/alpha/config.yaml
 check "README explains the tree" grep -q 'clusters/<name>/gpus' README
 
 # --- partitions and GPUs --------------------------------------------------
@@ -71,7 +71,7 @@ sizes_match() {
   done < <(find . -type f)
 }
 check "stat size equals bytes read for every file" sizes_match
-check "find lists every file" expect_eq 13 "$(find . -type f | wc -l)"
+check "find lists every file" expect_eq 14 "$(find . -type f | wc -l)"
 check "grep -r finds the GPU types" bash -c "grep -rl A6000 . | grep -q clusters/alpha/gpus"
 check "ls -l shows read-only modes" bash -c "ls -l clusters/alpha | grep -q '^-r--r--r--'"
 check "jq reads every gpus.json" jq -e -s 'length == 2' clusters/alpha/gpus.json clusters/beta/gpus.json
@@ -88,7 +88,8 @@ check "mv is refused" refused "Read-only file system" mv README README2
 check "missing names are ENOENT" refused "No such file" cat clusters/gamma/status
 
 # --- a running job changes the figures --------------------------------------
-job=$(on_cluster alpha sbatch --parsable -p general --gres=gpu:a100:1 -c 1 --mem=100M --wrap 'sleep 300')
+# ssh hands the remote shell one string: the --wrap script is quoted inside it.
+job=$(on_cluster alpha "sbatch --parsable -p general --gres=gpu:a100:1 -c 1 --mem=100M --wrap 'sleep 300'")
 check "a job holding one A100 was submitted" test -n "$job"
 check "the job starts" wait_for 30 bash -c "[[ \$(on_cluster alpha squeue -h -j '$job' -o %T) == RUNNING ]]"
 check "the next refresh shows A100 1 free" wait_for 20 bash -c "[[ \$(table_field clusters/alpha/gpus A100 4) == 1 ]]"
@@ -138,7 +139,11 @@ check "rejected user key: its own clear status" \
 check "no GPU figures were fetched through a bad host key" grep -q '^# no figures yet' "$work/mnt-bad/clusters/changedkey/gpus"
 
 # --- restart: the last figures are kept in SQLite --------------------------
+cd /
 fusermount3 -u "$mnt"
+check "fusermount3 -u unmounts" bash -c "! mountpoint -q '$mnt'"
+wait "${MOUNT_PIDS[0]}"
+check "and mmcfs exits 0 after fusermount3 -u" expect_eq 0 "$?"
 bash "$TESTCLUSTER" sshd-stop alpha >/dev/null 2>&1
 mount_mmcfs "$MMCFS" "$config" "$work/state" "$mnt" "$work/mmcfs2.log"
 check "remounts with the same state" mountpoint -q "$mnt"
@@ -154,5 +159,4 @@ wait "$pid"
 check "SIGTERM: mmcfs exits 0" expect_eq 0 "$?"
 check "SIGTERM: the mount is gone" bash -c "! mountpoint -q '$mnt'"
 
-cd /
 finish

@@ -235,6 +235,24 @@ TEST_F(SshRemoteTest, ConcurrentCallersShareOneSession) {
   EXPECT_EQ(remote.connections_made(), 1);
 }
 
+TEST_F(SshRemoteTest, CallerWaitingForABusySessionGivesUpAtItsTimeout) {
+  SshRemote remote(options_);
+  ASSERT_TRUE(remote.connect().ok());
+  std::thread slow([&] {
+    auto r = remote.run({"sleep", "2"}, 10s);
+    EXPECT_TRUE(r.ok()) << r.error().describe();
+  });
+  std::this_thread::sleep_for(300ms);
+  auto start = Clock::now();
+  auto r = remote.run({"echo", "impatient"}, 500ms);
+  auto took = Clock::now() - start;
+  slow.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kTimeout) << r.error().describe();
+  EXPECT_LT(took, 1500ms);
+  EXPECT_EQ(remote.connections_made(), 1);  // the slow command's session survived
+}
+
 TEST_F(SshRemoteTest, LargeOutputOnBothStreamsDoesNotDeadlock) {
   SshRemote remote(options_);
   auto big = run(remote, {"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' a"});
@@ -273,6 +291,37 @@ TEST_F(SshRemoteTest, TimeoutDropsTheSessionAndTheNextCommandReconnects) {
   auto next = run(remote, {"echo", "alive"});
   ASSERT_TRUE(next.ok()) << next.error().describe();
   EXPECT_EQ(next->out, "alive\n");
+  EXPECT_EQ(remote.connections_made(), 2);
+}
+
+// Shell snippet: the pid of the sshd process serving this session (the
+// nearest ancestor named sshd; it runs as the logged-in user).
+const std::string kFindSessionSshd =
+    "p=$$; while [ \"$(cat /proc/$p/comm)\" != sshd ]; do p=$(cut -d' ' -f4 /proc/$p/stat); done; ";
+
+TEST_F(SshRemoteTest, ConnectionKilledMidCommandIsIoAndTheNextCommandReconnects) {
+  SshRemote remote(options_);
+  auto start = Clock::now();
+  auto r = remote.run({"sh", "-c", kFindSessionSshd + "kill -KILL $p; sleep 5"}, 10s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kIo) << r.error().describe();
+  EXPECT_LT(Clock::now() - start, 3s);
+  auto next = run(remote, {"echo", "back"});
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  EXPECT_EQ(next->out, "back\n");
+  EXPECT_EQ(remote.connections_made(), 2);
+}
+
+TEST_F(SshRemoteTest, SessionThatDiedWhileIdleIsReopenedTransparently) {
+  SshRemote remote(options_);
+  // Kill our own session 0.3 s after this command has returned.
+  auto r = run(remote, {"sh", "-c",
+                        kFindSessionSshd + "(sleep 0.3; kill -KILL $p) </dev/null >/dev/null 2>&1 &"});
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  std::this_thread::sleep_for(1500ms);
+  auto next = run(remote, {"echo", "transparent"});
+  ASSERT_TRUE(next.ok()) << next.error().describe();
+  EXPECT_EQ(next->out, "transparent\n");
   EXPECT_EQ(remote.connections_made(), 2);
 }
 

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "backend/slurm_parsers.h"
 
 namespace mmcfs::backend {
@@ -100,6 +103,105 @@ TEST(SummarizeGpus, UntypedGpusAndOverReportedUse) {
   auto typed_only = summarize_gpus(nodes, {}, cluster({}, {"a100"}));
   ASSERT_EQ(typed_only.size(), 1u);
   EXPECT_EQ(typed_only[0].slurm_type, "A100");
+}
+
+// ---- Output captured on the test clusters (tests/data/README.md) ----
+
+std::string read_data(const std::string& name) {
+  std::ifstream in(std::string(MMCFS_TEST_DATA_DIR) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "missing test data " << name;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<SlurmNode> nodes_from(const std::string& file) {
+  auto nodes = parse_scontrol_nodes(read_data(file));
+  EXPECT_TRUE(nodes.ok()) << nodes.error().describe();
+  return nodes.ok() ? *nodes : std::vector<SlurmNode>{};
+}
+
+std::vector<PendingGpuRequest> pending_from(const std::string& file) {
+  auto pending = parse_squeue_pending(read_data(file));
+  EXPECT_TRUE(pending.ok()) << pending.error().describe();
+  return pending.ok() ? *pending : std::vector<PendingGpuRequest>{};
+}
+
+using FreeOn = std::vector<std::pair<std::string, int>>;
+
+// alpha: alpha-n1 has a6000:2 + a100:2; alpha-n2 (a100:2) is down and drained.
+TEST(CapturedInventory, AlphaIdle) {
+  auto rows = summarize_gpus(nodes_from("alpha-scontrol-show-node-idle.txt"), {},
+                             cluster({"general", "preempt"}, {"A6000", "A100", "H100"}));
+  ASSERT_EQ(rows.size(), 3u);
+  const GpuTypeSummary& a100 = rows[0];
+  EXPECT_EQ(a100.type, "A100");
+  EXPECT_EQ(a100.slurm_type, "a100");
+  EXPECT_EQ(a100.total, 4);
+  EXPECT_EQ(a100.used, 0);
+  EXPECT_EQ(a100.free, 2);
+  EXPECT_EQ(a100.unavailable, 2);  // the drained, down node's GPUs are never free
+  EXPECT_EQ(a100.free_on, (FreeOn{{"alpha-n1", 2}}));
+  const GpuTypeSummary& a6000 = rows[1];
+  EXPECT_EQ(a6000.type, "A6000");
+  EXPECT_EQ(a6000.total, 2);
+  EXPECT_EQ(a6000.free, 2);
+  EXPECT_EQ(a6000.unavailable, 0);
+  EXPECT_EQ(a6000.free_on, (FreeOn{{"alpha-n1", 2}}));
+  const GpuTypeSummary& h100 = rows[2];  // configured, absent: "H100 0 0 0"
+  EXPECT_EQ(h100.type, "H100");
+  EXPECT_EQ(h100.total + h100.used + h100.free + h100.pending + h100.unavailable, 0);
+}
+
+TEST(CapturedInventory, AlphaBusy) {
+  auto nodes = nodes_from("alpha-scontrol-show-node-busy.txt");
+  auto pending = pending_from("alpha-squeue-pending-O.txt");
+  auto rows = summarize_gpus(nodes, pending, cluster({}, {}));
+  ASSERT_EQ(rows.size(), 2u);
+  const GpuTypeSummary& a100 = rows[0];
+  EXPECT_EQ(a100.type, "a100");  // SLURM spelling when every type is allowed
+  EXPECT_EQ(a100.total, 4);
+  EXPECT_EQ(a100.used, 1);
+  EXPECT_EQ(a100.free, 1);
+  EXPECT_EQ(a100.unavailable, 2);
+  EXPECT_EQ(a100.pending, 8);  // 2 + 2 + 2 nodes x 1 (general) + 2 (preempt)
+  EXPECT_EQ(a100.free_on, (FreeOn{{"alpha-n1", 1}}));
+  const GpuTypeSummary& a6000 = rows[1];
+  EXPECT_EQ(a6000.total, 2);
+  EXPECT_EQ(a6000.used, 2);
+  EXPECT_EQ(a6000.free, 0);
+  EXPECT_EQ(a6000.pending, 1);  // the held job
+  EXPECT_TRUE(a6000.free_on.empty());
+
+  // Only "general" allowed: the preempt job's GPUs are not pending here.
+  auto general = summarize_gpus(nodes, pending, cluster({"general"}, {"a100"}));
+  ASSERT_EQ(general.size(), 1u);
+  EXPECT_EQ(general[0].type, "a100");
+  EXPECT_EQ(general[0].pending, 6);
+  EXPECT_EQ(general[0].free, 1);
+  EXPECT_EQ(count_untyped_pending(pending, cluster({}, {})), 0);
+}
+
+TEST(CapturedInventory, BetaBusy) {
+  auto rows = summarize_gpus(nodes_from("beta-scontrol-show-node-busy.txt"),
+                             pending_from("beta-squeue-pending-O.txt"),
+                             cluster({"general"}, {"H100", "A100"}));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].type, "A100");
+  EXPECT_EQ(rows[0].total, 0);
+  EXPECT_EQ(rows[1].type, "H100");
+  EXPECT_EQ(rows[1].slurm_type, "h100");
+  EXPECT_EQ(rows[1].total, 2);
+  EXPECT_EQ(rows[1].used, 1);
+  EXPECT_EQ(rows[1].free, 1);
+  EXPECT_EQ(rows[1].pending, 2);
+  EXPECT_EQ(rows[1].free_on, (FreeOn{{"beta-n1", 1}}));
+}
+
+TEST(CapturedInventory, PartitionNotOnCluster) {
+  auto rows = summarize_gpus(nodes_from("beta-scontrol-show-node-idle.txt"), {},
+                             cluster({"nosuch"}, {}));
+  EXPECT_TRUE(rows.empty());
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace mmcfs::backend {
@@ -139,7 +141,9 @@ TEST(Schedulable, StatesAndFlags) {
         "DRAINING", "FAIL", "MIXED+FAIL", "IDLE+MAINT", "IDLE+NOT_RESPONDING",
         "IDLE+CLOUD+POWERED_DOWN", "IDLE~", "IDLE+POWERING_DOWN", "IDLE+POWER_DOWN",
         "IDLE+REBOOT_REQUESTED", "MIXED+REBOOT_ISSUED", "FUTURE", "UNKNOWN", "UNKNOWN*",
-        "IDLE+INVALID_REG", "IDLE+RESERVED", "ERROR", ""}) {
+        "IDLE+INVALID_REG", "IDLE+RESERVED", "ERROR", "",
+        // Seen on the test cluster (tests/data/README.md):
+        "DOWN+DRAIN+NOT_RESPONDING", "DOWN+DRAIN", "DOWN+NOT_RESPONDING", "drained*"}) {
     EXPECT_FALSE(node(bad)) << bad;
   }
 }
@@ -171,23 +175,26 @@ TEST(ParseScontrolPartitions, OneLine) {
 
 TEST(ParseSqueuePending, MultipliesPerNodeRequestsAndSkipsJobsWithoutGpus) {
   auto pending = parse_squeue_pending(
-      "12                  |gpu      |2         |gres:gpu:a100:2    |N/A      |\n"
-      "13                  |gpu      |1         |N/A                 |N/A      |\n"
-      "14                  |gpu,debug|1         |gres/gpu:a6000=1    |N/A      |\n"
-      "15                  |debug    |3         |gpu:2               |N/A      |\n"
-      "16                  |gpu      |2         |N/A                 |gres:gpu:a100:3|\n");
+      "12|gpu|2|gres:gpu:a100:2|Resources\n"
+      "13|gpu|1|N/A|Priority\n"
+      "14|gpu,debug|1|gres/gpu:a6000=1|Nodes required for job are DOWN, DRAINED or x|y\n"
+      "15|debug|3|gpu:2|Priority\n"
+      "16_[1-4,7,10-20:5%2]|gpu|1|gres:gpu:a100:1|JobArrayTaskLimit\n");
   ASSERT_TRUE(pending.ok()) << pending.error().describe();
-  EXPECT_EQ(pending->size(), 4u);
+  ASSERT_EQ(pending->size(), 4u);
   auto at = [&](size_t i) { return (*pending)[i]; };
   EXPECT_EQ(at(0).partition, "gpu");
   EXPECT_EQ(at(0).type, "a100");
   EXPECT_EQ(at(0).count, 4);
+  EXPECT_EQ(at(0).job_id, "12");
+  EXPECT_EQ(at(0).reason, "Resources");
   EXPECT_EQ(at(1).partition, "gpu,debug");
   EXPECT_EQ(at(1).type, "a6000");
   EXPECT_EQ(at(1).count, 1);
+  EXPECT_EQ(at(1).reason, "Nodes required for job are DOWN, DRAINED or x|y");  // last field
   EXPECT_EQ(at(2).type, "");
   EXPECT_EQ(at(2).count, 6);
-  EXPECT_EQ(at(3).count, 3);  // per job: not multiplied
+  EXPECT_EQ(at(3).count, 8);  // array elements 1-4, 7, 10, 15, 20
 }
 
 TEST(ParseSqueuePending, BadLines) {
@@ -196,8 +203,9 @@ TEST(ParseSqueuePending, BadLines) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Errc::kRemoteFailed);
   EXPECT_NE(bad.error().message.find("Invalid user"), std::string::npos);
-  EXPECT_FALSE(parse_squeue_pending("12|gpu|two|N/A|N/A|").ok());
-  EXPECT_FALSE(parse_squeue_pending("12|gpu|1|gres:gpu:a100:x|N/A|").ok());
+  EXPECT_FALSE(parse_squeue_pending("12|gpu|two|N/A|Priority").ok());
+  EXPECT_FALSE(parse_squeue_pending("12|gpu|1|gres:gpu:a100:x|Priority").ok());
+  EXPECT_FALSE(parse_squeue_pending("12|gpu|1").ok());  // truncated
 }
 
 TEST(ParseSlurmVersion, Spellings) {
@@ -213,7 +221,150 @@ TEST(ArgvConstants, AreTheCommandsTheParsersExpect) {
   EXPECT_EQ(kScontrolShowPartitionsArgv,
             (std::vector<std::string>{"scontrol", "show", "partition", "-o"}));
   EXPECT_EQ(kScontrolVersionArgv, (std::vector<std::string>{"scontrol", "--version"}));
-  EXPECT_EQ(kSqueuePendingArgv.front(), "squeue");
+  EXPECT_EQ(kSqueuePendingArgv,
+            (std::vector<std::string>{"squeue", "-h", "-t", "PENDING", "-O",
+                                      "JobID:|,Partition:|,NumNodes:|,tres-per-node:|,Reason:"}));
+}
+
+// ---- Output captured on the test clusters (tests/data/README.md) ----
+
+std::string read_data(const std::string& name) {
+  std::ifstream in(std::string(MMCFS_TEST_DATA_DIR) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "missing test data " << name;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const SlurmNode* find_node(const std::vector<SlurmNode>& nodes, const std::string& name) {
+  for (const SlurmNode& n : nodes) {
+    if (n.name == name) return &n;
+  }
+  return nullptr;
+}
+
+TEST(Captured, AlphaNodesIdle) {
+  auto nodes = parse_scontrol_nodes(read_data("alpha-scontrol-show-node-idle.txt"));
+  ASSERT_TRUE(nodes.ok()) << nodes.error().describe();
+  ASSERT_EQ(nodes->size(), 2u);
+  const SlurmNode* n1 = find_node(*nodes, "alpha-n1");
+  ASSERT_NE(n1, nullptr);
+  EXPECT_EQ(n1->state, "IDLE");
+  EXPECT_TRUE(n1->schedulable());
+  EXPECT_EQ(n1->reason, "");
+  EXPECT_EQ(n1->partitions, (std::vector<std::string>{"general", "preempt"}));
+  EXPECT_EQ(n1->gpus, (std::vector<GpuCount>{{"a6000", 2}, {"a100", 2}}));
+  EXPECT_EQ(n1->gpus_used, (std::vector<GpuCount>{{"a6000", 0}, {"a100", 0}}));
+
+  const SlurmNode* n2 = find_node(*nodes, "alpha-n2");
+  ASSERT_NE(n2, nullptr);
+  EXPECT_EQ(n2->state, "DOWN+DRAIN+NOT_RESPONDING");
+  EXPECT_FALSE(n2->schedulable());
+  EXPECT_TRUE(n2->reason.starts_with("test: never free [root@")) << n2->reason;
+  EXPECT_EQ(n2->gpus, (std::vector<GpuCount>{{"a100", 2}}));
+  EXPECT_EQ(n2->gpus_used, (std::vector<GpuCount>{{"a100", 0}}));  // no (IDX:...) here
+}
+
+TEST(Captured, AlphaNodesBusy) {
+  auto nodes = parse_scontrol_nodes(read_data("alpha-scontrol-show-node-busy.txt"));
+  ASSERT_TRUE(nodes.ok()) << nodes.error().describe();
+  const SlurmNode* n1 = find_node(*nodes, "alpha-n1");
+  ASSERT_NE(n1, nullptr);
+  EXPECT_TRUE(n1->schedulable());
+  EXPECT_EQ(n1->gpus_used, (std::vector<GpuCount>{{"a6000", 2}, {"a100", 1}}));
+}
+
+TEST(Captured, BetaNodes) {
+  auto idle = parse_scontrol_nodes(read_data("beta-scontrol-show-node-idle.txt"));
+  auto busy = parse_scontrol_nodes(read_data("beta-scontrol-show-node-busy.txt"));
+  ASSERT_TRUE(idle.ok()) << idle.error().describe();
+  ASSERT_TRUE(busy.ok()) << busy.error().describe();
+  ASSERT_EQ(idle->size(), 1u);
+  ASSERT_EQ(busy->size(), 1u);
+  EXPECT_EQ(idle->front().name, "beta-n1");
+  EXPECT_EQ(idle->front().partitions, (std::vector<std::string>{"general"}));
+  EXPECT_EQ(idle->front().gpus, (std::vector<GpuCount>{{"h100", 2}}));
+  EXPECT_EQ(busy->front().state, "MIXED");
+  EXPECT_TRUE(busy->front().schedulable());
+  EXPECT_EQ(busy->front().gpus_used, (std::vector<GpuCount>{{"h100", 1}}));
+}
+
+TEST(Captured, Partitions) {
+  auto alpha = parse_scontrol_partitions(read_data("alpha-scontrol-show-partition.txt"));
+  ASSERT_TRUE(alpha.ok()) << alpha.error().describe();
+  ASSERT_EQ(alpha->size(), 2u);
+  EXPECT_EQ((*alpha)[0].name, "general");
+  EXPECT_TRUE((*alpha)[0].is_default);
+  EXPECT_EQ((*alpha)[0].state, "UP");
+  EXPECT_EQ((*alpha)[0].total_nodes, 2);
+  EXPECT_EQ((*alpha)[0].max_time, "UNLIMITED");
+  EXPECT_EQ((*alpha)[0].nodes, "alpha-n[1-2]");
+  EXPECT_EQ((*alpha)[1].name, "preempt");
+  EXPECT_FALSE((*alpha)[1].is_default);
+
+  auto beta = parse_scontrol_partitions(read_data("beta-scontrol-show-partition.txt"));
+  ASSERT_TRUE(beta.ok()) << beta.error().describe();
+  ASSERT_EQ(beta->size(), 1u);
+  EXPECT_EQ(beta->front().nodes, "beta-n1");
+  EXPECT_EQ(beta->front().total_nodes, 1);
+}
+
+// Sum of pending GPUs by partition and type.
+int pending_sum(const std::vector<PendingGpuRequest>& reqs, const std::string& partition,
+                const std::string& type) {
+  int sum = 0;
+  for (const auto& r : reqs) {
+    if (r.partition == partition && r.type == type) sum += r.count;
+  }
+  return sum;
+}
+
+TEST(Captured, AlphaPending) {
+  auto pending = parse_squeue_pending(read_data("alpha-squeue-pending-O.txt"));
+  ASSERT_TRUE(pending.ok()) << pending.error().describe();
+  // a100x2 (first), a100x2 (second), 2 nodes x a100:1, a6000:1 (held),
+  // preempt a100x2; --gpus=a100:2 and the job without GPUs are not here.
+  EXPECT_EQ(pending->size(), 5u);
+  EXPECT_EQ(pending_sum(*pending, "general", "a100"), 6);
+  EXPECT_EQ(pending_sum(*pending, "general", "a6000"), 1);
+  EXPECT_EQ(pending_sum(*pending, "preempt", "a100"), 2);
+  bool saw_held = false;
+  for (const auto& r : *pending) saw_held = saw_held || r.reason == "JobHeldUser";
+  EXPECT_TRUE(saw_held);
+
+  // `squeue -o '%i|%P|%D|%b|%r'` prints the same fields the same way.
+  auto with_o = parse_squeue_pending(read_data("alpha-squeue-pending-o.txt"));
+  ASSERT_TRUE(with_o.ok()) << with_o.error().describe();
+  EXPECT_EQ(pending_sum(*with_o, "general", "a100"), 6);
+
+  auto beta = parse_squeue_pending(read_data("beta-squeue-pending-O.txt"));
+  ASSERT_TRUE(beta.ok()) << beta.error().describe();
+  EXPECT_EQ(pending_sum(*beta, "general", "h100"), 2);
+}
+
+// Output cut anywhere (a dropped connection) is either parsed or refused as
+// kRemoteFailed, never a crash (run under -fsanitize=address,undefined).
+TEST(Captured, EveryPrefixIsParsedOrRefused) {
+  for (const char* file : {"alpha-scontrol-show-node-busy.txt", "alpha-scontrol-show-partition.txt",
+                           "alpha-squeue-pending-O.txt", "scontrol-version.txt"}) {
+    std::string text = read_data(file);
+    for (size_t len = 0; len <= text.size(); ++len) {
+      std::string_view cut(text.data(), len);
+      auto check = [&](const auto& result) {
+        if (!result.ok()) {
+          EXPECT_EQ(result.error().code, Errc::kRemoteFailed) << file << " cut at " << len;
+        }
+      };
+      check(parse_scontrol_nodes(cut));
+      check(parse_scontrol_partitions(cut));
+      check(parse_squeue_pending(cut));
+      check(parse_slurm_version(cut));
+    }
+  }
+}
+
+TEST(Captured, Version) {
+  EXPECT_EQ(*parse_slurm_version(read_data("scontrol-version.txt")), "22.05.8");
 }
 
 }  // namespace
