@@ -9,6 +9,10 @@
 // command itself). The host key must match an entry of known_hosts; there is
 // no "accept new key" mode.
 //
+// Errors beyond Remote's: run() returns kInvalidArgument for an empty argv or
+// an argument containing NUL, and kRemoteFailed when stdout+stderr exceed
+// SshOptions::max_output_bytes.
+//
 // Failure handling: a run() that times out or sees the connection break
 // drops the session (it may be wedged) and returns kTimeout / kIo; the next
 // call reconnects. If a reused session turns out to be dead before the command

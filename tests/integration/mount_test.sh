@@ -18,6 +18,7 @@ cleanup() {
   bash "$TESTCLUSTER" sshd-start beta >/dev/null 2>&1 || true
   bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1 || true
   on_cluster alpha scancel -u mmcfsuser >/dev/null 2>&1 || true
+  [[ -n "${SSH_AGENT_PID:-}" ]] && ssh-agent -k >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -120,14 +121,18 @@ ssh-keygen -q -t ed25519 -N '' -f "$work/wrong_user_key" >/dev/null
 printf '[127.0.0.1]:%s %s\n' "$ALPHA_SSH_PORT" "$(cut -d' ' -f1-2 "$work/other_host_key.pub")" >"$work/changed_known_hosts"
 : >"$work/empty_known_hosts"
 entry() {  # entry NAME KEY KNOWN_HOSTS
-  printf '  - name: %s\n    host: mmcfsuser@127.0.0.1\n    port: %s\n    ssh_key_path: %s\n    known_hosts: %s\n    workspace: /home/mmcfsuser/mmcfs-jobs\n' \
+  printf '  - name: %s\n    host: mmcfsuser@127.0.0.1\n    port: %s\n    ssh_key_path: "%s"\n    known_hosts: %s\n    workspace: /home/mmcfsuser/mmcfs-jobs\n' \
     "$1" "$ALPHA_SSH_PORT" "$2" "$3"
 }
 bad="$work/bad.yaml"
 { printf 'settings:\n  gpu_cache_seconds: 60\n  connect_timeout_seconds: 3\nclusters:\n'
   entry changedkey "$USER_KEY" "$work/changed_known_hosts"
   entry unknownkey "$USER_KEY" "$work/empty_known_hosts"
-  entry wronguser "$work/wrong_user_key" "$KNOWN_HOSTS"; } >"$bad"
+  entry wronguser "$work/wrong_user_key" "$KNOWN_HOSTS"
+  entry viaagent "" "$KNOWN_HOSTS"; } >"$bad"
+# The last entry has no key file: mmcfs must authenticate through ssh-agent.
+eval "$(ssh-agent -s)" >/dev/null
+ssh-add -q "$USER_KEY" 2>/dev/null
 mount_mmcfs "$MMCFS" "$bad" "$work/state-bad" "$work/mnt-bad" "$work/bad.log"
 check "a second mount with bad keys" mountpoint -q "$work/mnt-bad"
 check "changed host key: its own clear status" \
@@ -136,6 +141,9 @@ check "unknown host key: its own clear status" \
   wait_for 15 grep -Eq '^down: .*host key.*not in' "$work/mnt-bad/clusters/unknownkey/status"
 check "rejected user key: its own clear status" \
   wait_for 15 grep -Eq '^down: .*(refused|rejected|authentication)' "$work/mnt-bad/clusters/wronguser/status"
+check "no key file: authenticates through ssh-agent" \
+  wait_for 15 grep -q '^up:' "$work/mnt-bad/clusters/viaagent/status"
+ssh-agent -k >/dev/null 2>&1
 check "no GPU figures were fetched through a bad host key" grep -q '^# no figures yet' "$work/mnt-bad/clusters/changedkey/gpus"
 
 # --- restart: the last figures are kept in SQLite --------------------------

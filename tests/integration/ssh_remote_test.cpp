@@ -452,7 +452,10 @@ class AgentScope {
   }
   ~AgentScope() {
     if (had_) setenv("SSH_AUTH_SOCK", saved_.c_str(), 1); else unsetenv("SSH_AUTH_SOCK");
-    if (pid_ > 0) kill(pid_, SIGTERM);
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    // Wait until it has removed its socket, so the fixture can delete tmp_.
+    for (int i = 0; i < 200 && kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(10ms);
   }
   bool running() const { return pid_ > 0; }
   void add(const std::string& key) {
