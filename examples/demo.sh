@@ -25,6 +25,7 @@ stop() {
     kill "$(cat "$demo_dir/mmcfs.pid")" 2>/dev/null || true
     rm -f "$demo_dir/mmcfs.pid"
   fi
+  rm -rf /var/tmp/mmcfs-demo
   if [[ -f "$demo_dir/started-clusters" ]]; then
     say "stopping the local test clusters"
     bash "$testcluster" down
@@ -48,7 +49,11 @@ start() {
     touch "$demo_dir/started-clusters"
   fi
   say "local test clusters (alpha: A6000 + A100, beta: H100)"
-  config=$(bash "$testcluster" up | tail -n 1)
+  clusters=$(bash "$testcluster" up | tail -n 1)
+  say "example project (a git repository with a bare origin the clusters clone from)"
+  repo=$(bash examples/make-example-repo.sh "$demo_dir/example" /var/tmp/mmcfs-demo/remotes/example.git)
+  config="$demo_dir/clusters.yaml"
+  { printf 'projects:\n  - name: example\n    path: %s\n' "$repo"; cat "$clusters"; } >"$config"
   if mountpoint -q "$mnt" 2>/dev/null; then
     say "mmcfs is already mounted at $mnt"
   else
@@ -60,7 +65,7 @@ start() {
     for _ in $(seq 1 50); do mountpoint -q "$mnt" && break; sleep 0.2; done
     mountpoint -q "$mnt" || { cat "$demo_dir/mmcfs.log" >&2; echo "demo.sh: mount failed" >&2; exit 1; }
   fi
-  source "$(dirname "$config")/env"
+  source "$(dirname "$clusters")/env"
   cat <<TOUR
 
 mmcfs is mounted at ./mnt, showing two real SLURM clusters on this machine.
@@ -72,6 +77,15 @@ Try:
   cat mnt/clusters/alpha/gpus         free GPUs by type (alpha-n2 is drained: never free)
   cat mnt/gpus/H100                   one GPU type across every cluster
   jq '.gpus[] | select(.free > 0) | .type' mnt/clusters/*/gpus.json
+
+Launch a job from the example project ($repo):
+  cat mnt/projects/example/info                   remote, branch, HEAD, dirty
+  cp examples/launch.yaml mnt/projects/example/new/
+  cat mnt/projects/example/new/launch.yaml.submitted   which job it became
+  ls mnt/jobs/  &&  cat mnt/jobs/*/status
+  cat mnt/projects/example/last/script            the exact script submitted
+  cat mnt/projects/example/last/log               its output (train.py prints its arguments)
+  echo 'clustr: alpha' > mnt/projects/example/new/bad.yaml   # refused: see new/bad.yaml.error
 
 Take an A100 and watch the figures change (GPU figures are cached for 60 s):
   ssh -i $USER_KEY -o UserKnownHostsFile=$KNOWN_HOSTS -p $ALPHA_SSH_PORT mmcfsuser@127.0.0.1 \\

@@ -6,14 +6,19 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "app/mount_service.h"
+#include "backend/crash_remote.h"
 #include "backend/ssh_remote.h"
 #include "common/log.h"
 #include "config/cluster_config.h"
 #include "fs/fuse_adapter.h"
+#include "launch/sbatch_script.h"
 
 namespace {
 
@@ -26,6 +31,8 @@ constexpr const char* kUsage =
     "  -f, --foreground   stay in the foreground (logs go to stderr)\n"
     "  --config FILE      clusters.yaml (default ~/.config/mmcfs/clusters.yaml)\n"
     "  --state DIR        state directory (default ~/.local/state/mmcfs)\n"
+    "  --sbatch-template FILE  the batch script template (default: the built-in\n"
+    "                     one, config/sbatch_template.sh in the source tree)\n"
     "  --allow-other      let other users read the mount (needs user_allow_other)\n"
     "  --debug            verbose mmcfs logging\n"
     "  -d                 libfuse request trace (implies -f)\n"
@@ -38,6 +45,7 @@ struct Args {
   mmcfs::fs::FuseOptions fuse;
   std::string config_path;
   std::string state_dir;
+  std::string sbatch_template;  // a file; empty: built in
 };
 
 // Returns -1 to continue, else an exit code.
@@ -67,6 +75,10 @@ int parse_args(int argc, char** argv, Args* out) {
       const char* v = value("--config");
       if (!v) return 2;
       out->config_path = v;
+    } else if (a == "--sbatch-template") {
+      const char* v = value("--sbatch-template");
+      if (!v) return 2;
+      out->sbatch_template = v;
     } else if (a == "--state") {
       const char* v = value("--state");
       if (!v) return 2;
@@ -110,11 +122,25 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  app::MountOptions options{args.state_dir, launch::default_sbatch_template()};
+  if (!args.sbatch_template.empty()) {
+    std::ifstream in(args.sbatch_template, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "mmcfs: cannot read --sbatch-template %s\n", args.sbatch_template.c_str());
+      return 2;
+    }
+    options.sbatch_template.assign(std::istreambuf_iterator<char>(in), {});
+  }
+
   SystemClock clock;
-  auto make_remote = [](const config::ClusterConfig& cluster) -> std::shared_ptr<backend::Remote> {
-    return std::make_shared<backend::SshRemote>(backend::ssh_options_for(cluster));
+  const char* fault = std::getenv("MMCFS_FAULT");
+  const bool crash_after_submit = fault != nullptr && std::string(fault) == "exit-after-submit";
+  auto make_remote = [crash_after_submit](const config::ClusterConfig& cluster) -> std::shared_ptr<backend::Remote> {
+    auto ssh = std::make_shared<backend::SshRemote>(backend::ssh_options_for(cluster));
+    if (crash_after_submit) return std::make_shared<backend::CrashAfterSubmitRemote>(ssh);
+    return ssh;
   };
-  auto service = app::MountService::create(std::move(*config), args.state_dir, clock, make_remote);
+  auto service = app::MountService::create(std::move(*config), options, clock, make_remote);
   if (!service.ok()) {
     std::fprintf(stderr, "mmcfs: %s\n", service.error().message.c_str());
     return 2;

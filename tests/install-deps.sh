@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev
   # local test clusters and integration tests
   slurm-wlm munge openssh-server openssh-client jq procps iproute2 sqlite3
+  # the example project runs on the test clusters; editors drive the drop-zone tests
+  python3 python3-yaml vim nano tmux
 )
 
 missing=()

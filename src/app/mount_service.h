@@ -1,14 +1,16 @@
-// mount_service.h — the composition root: config, state store, one Remote and
-// one ClusterMonitor per cluster, and the Namespace built over them.
+// mount_service.h — the composition root: config, state, one Remote and one
+// ClusterMonitor per cluster, the job and project stores, the launch service,
+// and the Namespace built over all of them.
 //
-// It implements fs::ClusterStateSource for the tree and tells the FUSE layer
-// (through the invalidator) which inodes to drop from kernel caches when a
-// monitor publishes a new snapshot. It knows nothing of FUSE itself, so the
-// whole service runs in unit tests with fake remotes.
+// It implements the sources the tree renders from (clusters, jobs, projects)
+// and tells the FUSE layer (through the invalidator) which inodes to drop
+// from kernel caches when a monitor publishes a new snapshot. It knows
+// nothing of FUSE itself, so the whole service runs in unit tests with fake
+// remotes.
 //
-// Thread rules: create() and start()/stop() from the main thread; snapshot()
-// and the Namespace from any thread. The invalidator is called on monitor
-// threads with no lock held.
+// Thread rules: create() and start()/stop() from the main thread; the
+// sources and the Namespace from any thread. The invalidator is called on
+// monitor threads with no lock held.
 #pragma once
 
 #include <atomic>
@@ -16,54 +18,95 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "app/job_poll_loop.h"
+#include "app/launch_service.h"
 #include "backend/cluster_monitor.h"
+#include "backend/job_store.h"
+#include "backend/project_store.h"
 #include "backend/remote.h"
 #include "backend/state_store.h"
 #include "common/clock.h"
 #include "config/cluster_config.h"
+#include "fs/jobs_tree.h"
 #include "fs/mmcfs_tree.h"
 #include "fs/namespace.h"
+#include "fs/projects_tree.h"
 
 namespace mmcfs::app {
 
 using RemoteFactory = std::function<std::shared_ptr<backend::Remote>(const config::ClusterConfig&)>;
 using Invalidator = std::function<void(fs::InodeId)>;
 
-class MountService final : public fs::ClusterStateSource {
+struct MountOptions {
+  std::string state_dir;
+  std::string sbatch_template;  // the template's text
+};
+
+class MountService final : public fs::ClusterStateSource, public fs::JobSource, public fs::ProjectSource {
  public:
-  static Result<std::unique_ptr<MountService>> create(config::Config config, const std::string& state_dir,
+  static Result<std::unique_ptr<MountService>> create(config::Config config, const MountOptions& options,
                                                       const Clock& clock, const RemoteFactory& make_remote);
   ~MountService() override;
 
   void set_invalidator(Invalidator invalidator);  // before start()
-  // Starts the monitors. Until each cluster's first check ends (bounded by
-  // its connect timeout + 2 s from here) reads of its files wait for it,
-  // unless figures saved by an earlier run exist.
+  // Finishes launches left in doubt by an earlier run (bounded by each
+  // cluster's timeouts), then starts the monitors. Until each cluster's first
+  // check ends (bounded by its connect timeout + 2 s from here) reads of its
+  // files wait for it, unless figures saved by an earlier run exist.
   void start();
   void stop();
 
   fs::Namespace& ns() { return *ns_; }
   backend::ClusterMonitor* monitor(const std::string& cluster);
+  JobPollLoop* job_poller(const std::string& cluster);
+  LaunchService& launches() { return *launches_; }
+  backend::JobStore& job_store() { return *jobs_; }
 
+  // ClusterStateSource
   const std::vector<config::ClusterConfig>& clusters() const override { return config_.clusters; }
   backend::ClusterSnapshot snapshot(const std::string& cluster) const override;
+  // JobSource
+  std::vector<backend::JobRecord> jobs() const override { return jobs_->list(); }
+  std::optional<backend::JobRecord> job(const std::string& id) const override { return jobs_->get(id); }
+  Result<std::string> fetch_log(const backend::JobRecord& job) override;
+  std::uint64_t cached_log_size(const std::string& id) const override;
+  // ProjectSource
+  std::vector<backend::ProjectEntry> projects() const override { return projects_->list(); }
+  Status add_project(const std::string& name, const std::string& target) override;
+  Status remove_project(const std::string& name) override;
+  std::string launch_template(const std::string& project) const override;
+  std::vector<backend::JobRecord> project_jobs(const std::string& project) const override;
+  Result<std::shared_ptr<fs::DropZoneDir>> drop_zone(const std::string& project) override;
 
  private:
   MountService(config::Config config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
   void on_cluster_changed(const std::string& cluster);
+  void invalidate_paths(const std::vector<std::string>& paths);
 
   const config::Config config_;
   const Clock& clock_;
+  std::string state_dir_;
+  std::unique_ptr<backend::StateStore> store_;
+  std::unique_ptr<backend::JobStore> jobs_;
+  std::unique_ptr<backend::ProjectStore> projects_;
+  std::map<std::string, std::shared_ptr<backend::Remote>> remotes_;
+  std::map<std::string, std::unique_ptr<backend::ClusterMonitor>> monitors_;
+  std::map<std::string, std::unique_ptr<JobPollLoop>> pollers_;
+  std::unique_ptr<LaunchService> launches_;
+  std::unique_ptr<fs::Namespace> ns_;
+  Invalidator invalidator_;
   // Reads wait for a cluster's first check only until this steady-clock time
   // (start() + that cluster's connect timeout + 2 s); zero before start().
   std::atomic<std::chrono::steady_clock::rep> started_at_{0};
-  std::unique_ptr<backend::StateStore> store_;
-  std::map<std::string, std::unique_ptr<backend::ClusterMonitor>> monitors_;
-  std::unique_ptr<fs::Namespace> ns_;
-  Invalidator invalidator_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<fs::DropZoneDir>> drop_zones_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<fs::LaunchTrigger>> triggers_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::string> logs_;                             // GUARDED_BY(mu_): id -> bytes
 };
 
 }  // namespace mmcfs::app

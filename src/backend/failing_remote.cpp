@@ -65,22 +65,36 @@ Status FailingRemote::connect() {
   return hang(fault->hang, "connect");
 }
 
+std::optional<FailingRemote::Fault> FailingRemote::next_run_fault() {
+  std::lock_guard lock(mu_);
+  const int n = ++run_calls_;
+  if (auto it = nth_faults_.find(n); it != nth_faults_.end()) {
+    Fault fault = std::move(it->second);
+    nth_faults_.erase(it);
+    return fault;
+  }
+  return permanent_fault_;
+}
+
+Error FailingRemote::suffer(const Fault& fault, std::chrono::milliseconds timeout,
+                            const std::string& what) {
+  if (fault.error) return *fault.error;
+  return hang(std::min(fault.hang, timeout), what);
+}
+
 Result<CommandResult> FailingRemote::run(const std::vector<std::string>& argv,
                                          std::chrono::milliseconds timeout) {
-  std::optional<Fault> fault;
-  {
-    std::lock_guard lock(mu_);
-    const int n = ++run_calls_;
-    if (auto it = nth_faults_.find(n); it != nth_faults_.end()) {
-      fault = std::move(it->second);
-      nth_faults_.erase(it);
-    } else {
-      fault = permanent_fault_;
-    }
-  }
+  std::optional<Fault> fault = next_run_fault();
   if (!fault) return inner_.run(argv, timeout);
-  if (fault->error) return *fault->error;
-  return hang(std::min(fault->hang, timeout), "run " + (argv.empty() ? "" : argv[0]));
+  return suffer(*fault, timeout, "run " + (argv.empty() ? "" : argv[0]));
+}
+
+Result<CommandResult> FailingRemote::run_with_input(const std::vector<std::string>& argv,
+                                                    std::string_view input,
+                                                    std::chrono::milliseconds timeout) {
+  std::optional<Fault> fault = next_run_fault();
+  if (!fault) return inner_.run_with_input(argv, input, timeout);
+  return suffer(*fault, timeout, "run " + (argv.empty() ? "" : argv[0]));
 }
 
 }  // namespace mmcfs::backend

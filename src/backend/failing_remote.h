@@ -4,8 +4,9 @@
 // cluster: fail the Nth run() call, fail every call from now on, or make a
 // call hang and then time out, without touching the wrapped Remote's code.
 //
-// Call numbering: run() calls are counted from 1 since construction (see
-// run_calls()); "Nth call" faults refer to that number. connect() calls are
+// Call numbering: run() and run_with_input() calls are counted together from
+// 1 since construction (see run_calls()); "Nth call" faults refer to that
+// number. connect() calls are
 // counted separately and are affected only by the "from now on" faults.
 // A hang sleeps min(duration, caller's timeout) and returns kTimeout without
 // calling the wrapped Remote; heal() wakes hung calls early.
@@ -19,6 +20,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "backend/remote.h"
 
@@ -28,24 +32,27 @@ class FailingRemote final : public Remote {
  public:
   explicit FailingRemote(Remote& inner) : inner_(inner) {}
 
-  // The run() call with this 1-based number fails with `error`.
+  // The run call (run() or run_with_input()) with this 1-based number fails.
   void fail_call(int n, Error error);
-  // The run() call with this number hangs for `duration`, then kTimeout.
+  // The run call with this number hangs for `duration`, then kTimeout.
   void hang_call(int n, std::chrono::milliseconds duration);
-  // Every run() and connect() from now on fails with `error` (until heal()).
+  // Every run call and connect() from now on fails with `error` (until heal()).
   void fail_all(Error error);
-  // Every run() and connect() from now on hangs for `duration` (until heal()).
+  // Every run call and connect() from now on hangs for `duration` (until heal()).
   void hang_all(std::chrono::milliseconds duration);
   // Removes every fault, pending and permanent, and wakes hung calls.
   void heal();
 
-  int run_calls() const;      // run() calls so far, faulted or not
+  int run_calls() const;      // run() + run_with_input() calls so far, faulted or not
   int connect_calls() const;  // connect() calls so far
 
   Status connect() override;
   void disconnect() override { inner_.disconnect(); }
   Result<CommandResult> run(const std::vector<std::string>& argv,
                             std::chrono::milliseconds timeout) override;
+  Result<CommandResult> run_with_input(const std::vector<std::string>& argv,
+                                       std::string_view input,
+                                       std::chrono::milliseconds timeout) override;
 
  private:
   struct Fault {
@@ -53,6 +60,10 @@ class FailingRemote final : public Remote {
     std::chrono::milliseconds hang{0};   // otherwise: hang this long
   };
 
+  // Counts a run call and returns the fault it must suffer, if any.
+  std::optional<Fault> next_run_fault();
+  // The faulted outcome of a run call named `what`.
+  Error suffer(const Fault& fault, std::chrono::milliseconds timeout, const std::string& what);
   // Sleeps up to `duration` (heal() wakes it) and returns the kTimeout error.
   Error hang(std::chrono::milliseconds duration, const std::string& what);
 

@@ -2,7 +2,8 @@
 //
 // Everything mmcfs does on a cluster goes through Remote: run a command given
 // as an argument vector (quoted for POSIX sh by the implementation, never
-// pasted into a string), with a bounded time. Implementations:
+// pasted into a string), with a bounded time, optionally feeding it bytes on
+// stdin (how a script is uploaded). Implementations:
 //   SshRemote      (ssh_remote.h)      libssh2, one persistent session
 //   FakeRemote     (tests/fakes)       canned answers keyed by argv
 //   FailingRemote  (failing_remote.h)  wraps another, injects faults
@@ -14,6 +15,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -43,8 +45,18 @@ class Remote {
   // Connects first if needed. Errors: as connect(), plus kTimeout and kIo
   // (the connection broke; the implementation drops it so the next call
   // reconnects).
+  // The command's stdin is empty (at EOF).
   virtual Result<CommandResult> run(const std::vector<std::string>& argv,
                                     std::chrono::milliseconds timeout) = 0;
+
+  // As run(), with `input` (any bytes, NULs included) written to the
+  // command's stdin, then EOF. Input and output flow together, so neither a
+  // large input nor a large output can deadlock; a command that exits
+  // without reading all of its input is not an error. The timeout covers
+  // the whole exchange.
+  virtual Result<CommandResult> run_with_input(const std::vector<std::string>& argv,
+                                               std::string_view input,
+                                               std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace mmcfs::backend

@@ -86,6 +86,18 @@ void SshRemote::disconnect() {
 
 Result<CommandResult> SshRemote::run(const std::vector<std::string>& argv,
                                      std::chrono::milliseconds timeout) {
+  return run_command(argv, std::string_view(), timeout);
+}
+
+Result<CommandResult> SshRemote::run_with_input(const std::vector<std::string>& argv,
+                                                std::string_view input,
+                                                std::chrono::milliseconds timeout) {
+  return run_command(argv, input, timeout);
+}
+
+Result<CommandResult> SshRemote::run_command(const std::vector<std::string>& argv,
+                                             std::string_view input,
+                                             std::chrono::milliseconds timeout) {
   const Deadline deadline = Clock::now() + timeout;
   if (argv.empty()) return ssh_error(options_, Errc::kInvalidArgument, "empty command");
   for (const std::string& arg : argv) {
@@ -108,7 +120,7 @@ Result<CommandResult> SshRemote::run(const std::vector<std::string>& argv,
     if (!connected.ok()) return connected.error();
 
     bool sent = false;
-    Result<CommandResult> result = session_->exec(command, deadline, sent);
+    Result<CommandResult> result = session_->exec(command, input, deadline, sent);
     if (result.ok()) return result;
     drop_session(/*graceful=*/false);  // may be wedged mid-channel
     if (attempt == 1 && reused && !sent && result.error().code == Errc::kIo) {

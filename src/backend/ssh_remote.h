@@ -4,14 +4,16 @@
 // command on its own exec channel in that session, so the TCP connect, key
 // exchange and authentication happen once, not per command. Everything is
 // bounded in time: connect() by SshOptions::connect_timeout (DNS, TCP, SSH
-// banner, key exchange, host key check, authentication together), run() by its
-// `timeout` argument (waiting for the session, connecting if needed, and the
-// command itself). The host key must match an entry of known_hosts; there is
-// no "accept new key" mode.
+// banner, key exchange, host key check, authentication together), run() and
+// run_with_input() by their `timeout` argument (waiting for the session,
+// connecting if needed, and the command itself, its input included). run()
+// sends EOF on stdin at once; run_with_input() writes its input while reading
+// the output (so no window can fill up and deadlock), then sends EOF. The host
+// key must match an entry of known_hosts; there is no "accept new key" mode.
 //
-// Errors beyond Remote's: run() returns kInvalidArgument for an empty argv or
-// an argument containing NUL, and kRemoteFailed when stdout+stderr exceed
-// SshOptions::max_output_bytes.
+// Errors beyond Remote's: run() and run_with_input() return kInvalidArgument
+// for an empty argv or an argument containing NUL (the input may hold NULs),
+// and kRemoteFailed when stdout+stderr exceed SshOptions::max_output_bytes.
 //
 // Failure handling: a run() that times out or sees the connection break
 // drops the session (it may be wedged) and returns kTimeout / kIo; the next
@@ -35,6 +37,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/remote.h"
@@ -71,6 +74,9 @@ class SshRemote final : public Remote {
   void disconnect() override;
   Result<CommandResult> run(const std::vector<std::string>& argv,
                             std::chrono::milliseconds timeout) override;
+  Result<CommandResult> run_with_input(const std::vector<std::string>& argv,
+                                       std::string_view input,
+                                       std::chrono::milliseconds timeout) override;
 
   // Number of sessions opened so far (each one is a full SSH handshake).
   int connections_made() const { return connections_made_.load(); }
@@ -86,6 +92,10 @@ class SshRemote final : public Remote {
   // ThreadSanitizer cannot see.)
   bool take_turn(std::optional<Deadline> deadline);
   void end_turn();
+
+  // run() and run_with_input(): validate, take the turn, connect, exec.
+  Result<CommandResult> run_command(const std::vector<std::string>& argv, std::string_view input,
+                                    std::chrono::milliseconds timeout);
 
   // Both only while holding the turn.
   Status ensure_connected(Deadline deadline);

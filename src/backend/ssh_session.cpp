@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 #include "backend/ssh_knownhosts.h"
 #include "backend/ssh_socket.h"
@@ -85,7 +87,10 @@ std::string SshSession::last_error() const {
 }
 
 bool SshSession::wait_socket(SshDeadline deadline) {
-  int directions = libssh2_session_block_directions(session_);
+  return wait_socket(deadline, libssh2_session_block_directions(session_));
+}
+
+bool SshSession::wait_socket(SshDeadline deadline, int directions) {
   pollfd p{fd_, 0, 0};
   if (directions & LIBSSH2_SESSION_BLOCK_INBOUND) p.events |= POLLIN;
   if (directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
@@ -251,8 +256,8 @@ Status SshSession::authenticate_with_agent(SshDeadline deadline) {
                        "; is one of them in ~/.ssh/authorized_keys on the server?");
 }
 
-Result<CommandResult> SshSession::exec(const std::string& command, SshDeadline deadline,
-                                       bool& sent) {
+Result<CommandResult> SshSession::exec(const std::string& command, std::string_view input,
+                                       SshDeadline deadline, bool& sent) {
   sent = false;
   auto timed_out = [&] {
     return ssh_error(options_, Errc::kTimeout, "`" + excerpt(command) + "` did not finish in time");
@@ -275,28 +280,98 @@ Result<CommandResult> SshSession::exec(const std::string& command, SshDeadline d
   if (rc == kDeadlinePassed) return timed_out();
   if (rc != 0) return broken("starting the command");
 
+  // Three steps take turns until the command's output ends: feed stdin (then
+  // EOF), drain stdout, drain stderr. Each runs until it would block, so no
+  // window can fill up while we wait on another stream. libssh2 can hold only
+  // one half-sent packet per session (a data packet, or the window adjustment
+  // a read sends), and only the step that started it may finish it: while one
+  // is pending that step goes alone.
+  enum Step { kStdin, kStdout, kStderr, kNoStep };
+  enum class Outcome { kIdle, kWouldBlock };
   CommandResult result;
   char buffer[32 * 1024];
-  while (!libssh2_channel_eof(channel)) {
-    bool progress = false;
-    for (int stream : {0, SSH_EXTENDED_DATA_STDERR}) {
-      std::string& sink = stream == 0 ? result.out : result.err;
-      for (;;) {
-        ssize_t n = libssh2_channel_read_ex(channel, stream, buffer, sizeof buffer);
-        if (n == 0 || n == LIBSSH2_ERROR_EAGAIN) break;
-        if (n < 0) return broken("reading output");
-        if (result.out.size() + result.err.size() + static_cast<size_t>(n) > options_.max_output_bytes) {
-          return ssh_error(options_, Errc::kRemoteFailed,
-                           "`" + excerpt(command) + "` printed more than " +
-                               std::to_string(options_.max_output_bytes >> 20) +
-                               " MiB; output discarded");
-        }
-        sink.append(buffer, static_cast<size_t>(n));
-        progress = true;
+  std::size_t written = 0;    // bytes of `input` the channel has taken
+  bool input_done = false;    // EOF sent, or the command stopped reading
+  bool progress = false;      // some step moved bytes in this pass
+  std::optional<Error> failure;
+
+  auto feed_stdin = [&]() -> Outcome {
+    while (!input_done) {
+      const bool all_written = written == input.size();
+      ssize_t n = all_written
+                      ? libssh2_channel_send_eof(channel)
+                      : libssh2_channel_write_ex(channel, 0, input.data() + written,
+                                                 std::min(input.size() - written, sizeof buffer));
+      if (n == LIBSSH2_ERROR_EAGAIN) return Outcome::kWouldBlock;
+      if (n == LIBSSH2_ERROR_CHANNEL_CLOSED || n == LIBSSH2_ERROR_CHANNEL_EOF_SENT) {
+        input_done = true;  // the command is gone or closed its stdin: drop the rest
+        break;
+      }
+      if (n < 0) {
+        failure = broken(all_written ? "sending end of input" : "writing input");
+        break;
+      }
+      if (!all_written && n == 0) return Outcome::kWouldBlock;  // window closed for now
+      progress = true;
+      if (all_written) {
+        input_done = true;
+      } else {
+        written += static_cast<std::size_t>(n);
       }
     }
+    return Outcome::kIdle;
+  };
+  auto drain = [&](int stream) -> Outcome {
+    std::string& sink = stream == 0 ? result.out : result.err;
+    for (;;) {
+      ssize_t n = libssh2_channel_read_ex(channel, stream, buffer, sizeof buffer);
+      if (n == LIBSSH2_ERROR_EAGAIN) return Outcome::kWouldBlock;
+      if (n == 0) return Outcome::kIdle;
+      if (n < 0) {
+        failure = broken("reading output");
+        return Outcome::kIdle;
+      }
+      if (result.out.size() + result.err.size() + static_cast<size_t>(n) > options_.max_output_bytes) {
+        failure = ssh_error(options_, Errc::kRemoteFailed,
+                            "`" + excerpt(command) + "` printed more than " +
+                                std::to_string(options_.max_output_bytes >> 20) +
+                                " MiB; output discarded");
+        return Outcome::kIdle;
+      }
+      sink.append(buffer, static_cast<size_t>(n));
+      progress = true;
+    }
+  };
+
+  Step half_sent = kNoStep;  // the step whose packet is partly on the wire
+  while (!libssh2_channel_eof(channel) || half_sent != kNoStep) {
+    progress = false;
+    int blocked_on = 0;  // socket directions the steps that would block wait for
+    Step order[] = {kStdin, kStdout, kStderr};
+    if (half_sent != kNoStep) std::swap(order[0], order[half_sent]);
+    for (Step step : order) {
+      Outcome outcome = step == kStdin    ? feed_stdin()
+                        : step == kStdout ? drain(0)
+                                          : drain(SSH_EXTENDED_DATA_STDERR);
+      if (failure) return *failure;
+      if (outcome == Outcome::kIdle) {
+        if (half_sent == step) half_sent = kNoStep;
+        continue;
+      }
+      int directions = libssh2_session_block_directions(session_);
+      if (directions == 0) directions = LIBSSH2_SESSION_BLOCK_INBOUND;
+      blocked_on |= directions;
+      if (directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) {
+        half_sent = step;  // nobody else may send until this one is out
+        break;
+      }
+      if (half_sent == step) half_sent = kNoStep;
+    }
     if (Clock::now() >= deadline) return timed_out();
-    if (!progress && !libssh2_channel_eof(channel) && !wait_socket(deadline)) return timed_out();
+    if (!progress && (half_sent != kNoStep || !libssh2_channel_eof(channel)) &&
+        !wait_socket(deadline, blocked_on)) {
+      return timed_out();
+    }
   }
 
   rc = retry([&] { return libssh2_channel_close(channel); }, deadline);

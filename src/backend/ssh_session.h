@@ -17,6 +17,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "backend/remote.h"
 #include "backend/ssh_remote.h"
@@ -46,12 +47,15 @@ class SshSession {
   SshSession(const SshSession&) = delete;
   SshSession& operator=(const SshSession&) = delete;
 
-  // Runs `command` on a new exec channel and collects its output and exit
+  // Runs `command` on a new exec channel, writes `input` to its stdin and
+  // then EOF (interleaved with reading, so nothing can deadlock; input the
+  // command does not read is dropped), and collects its output and exit
   // status before `deadline`. `sent` tells whether the command may have
   // reached the server (false: it certainly did not run). Errors: kTimeout,
   // kIo (connection broken), kRemoteFailed (output over the cap); after any
   // error the caller must destroy the session.
-  Result<CommandResult> exec(const std::string& command, SshDeadline deadline, bool& sent);
+  Result<CommandResult> exec(const std::string& command, std::string_view input,
+                             SshDeadline deadline, bool& sent);
 
   // Sends SSH_MSG_DISCONNECT, waiting at most until `deadline`.
   void say_goodbye(SshDeadline deadline);
@@ -72,6 +76,8 @@ class SshSession {
   // Waits until the socket is ready the way libssh2 is blocked on it.
   // False when the deadline passed first.
   bool wait_socket(SshDeadline deadline);
+  // Same, for the given LIBSSH2_SESSION_BLOCK_* directions (0: inbound).
+  bool wait_socket(SshDeadline deadline, int directions);
   std::string last_error() const;  // libssh2's message for the last failure
 
   const SshOptions& options_;  // owned by the SshRemote, which outlives us

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "backend/sqlite_util.h"
+
 namespace mmcfs::backend {
 namespace {
 
@@ -23,6 +25,37 @@ const std::vector<const char*>& migrations() {
       "  nodes_text TEXT NOT NULL,"
       "  partitions_text TEXT NOT NULL,"
       "  pending_text TEXT NOT NULL)",
+      // 2: jobs, projects added from the shell, and each project's last launch.
+      "CREATE TABLE jobs ("
+      "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      "  id TEXT NOT NULL UNIQUE,"
+      "  token TEXT NOT NULL UNIQUE,"
+      "  project TEXT NOT NULL,"
+      "  cluster TEXT NOT NULL,"
+      "  slurm_id TEXT NOT NULL DEFAULT '',"
+      "  state TEXT NOT NULL,"
+      "  reason TEXT NOT NULL DEFAULT '',"
+      "  exit_code INTEGER,"
+      "  launch_text TEXT NOT NULL,"
+      "  spec_yaml TEXT NOT NULL,"
+      "  commit_sha TEXT NOT NULL,"
+      "  script TEXT NOT NULL DEFAULT '',"
+      "  command TEXT NOT NULL DEFAULT '',"
+      "  source_file TEXT NOT NULL DEFAULT '',"
+      "  submitted_at_ms INTEGER NOT NULL,"
+      "  updated_at_ms INTEGER NOT NULL,"
+      "  started_at_ms INTEGER,"
+      "  ended_at_ms INTEGER,"
+      "  archived INTEGER NOT NULL DEFAULT 0);"
+      "CREATE INDEX jobs_by_project ON jobs(project);"
+      "CREATE TABLE projects ("
+      "  name TEXT PRIMARY KEY,"
+      "  path TEXT NOT NULL,"
+      "  added_at_ms INTEGER NOT NULL);"
+      "CREATE TABLE project_last_launch ("
+      "  project TEXT PRIMARY KEY,"
+      "  spec_yaml TEXT NOT NULL,"
+      "  updated_at_ms INTEGER NOT NULL)",
   };
   return kMigrations;
 }
@@ -31,36 +64,8 @@ Error sql_error(sqlite3* db, const std::string& what) {
   return make_error(Errc::kIo, what + ": " + sqlite3_errmsg(db));
 }
 
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  sqlite3_stmt* get() const { return stmt_; }
-  bool ok() const { return stmt_ != nullptr; }
-  void bind(int i, const std::string& s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-  }
-  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  std::string text(int col) const {
-    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : "";
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-Status exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return make_error(Errc::kIo, std::string("state database: ") + msg);
-  }
-  return Status::Ok();
-}
+using sql::exec;
+using sql::Statement;
 
 std::int64_t to_ms(WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -152,7 +157,7 @@ Status StateStore::save_inventory(const std::string& cluster, const RawInventory
   st.bind(4, raw.nodes);
   st.bind(5, raw.partitions);
   st.bind(6, raw.pending);
-  if (sqlite3_step(st.get()) != SQLITE_DONE) return sql_error(db_, "save inventory of " + cluster);
+  if (st.step() != SQLITE_DONE) return sql_error(db_, "save inventory of " + cluster);
   return Status::Ok();
 }
 
@@ -163,11 +168,11 @@ Result<std::optional<RawInventory>> StateStore::load_inventory(const std::string
                " FROM cluster_inventory WHERE cluster = ?");
   if (!st.ok()) return sql_error(db_, "prepare load_inventory");
   st.bind(1, cluster);
-  int rc = sqlite3_step(st.get());
+  int rc = st.step();
   if (rc == SQLITE_DONE) return std::optional<RawInventory>();
   if (rc != SQLITE_ROW) return sql_error(db_, "load inventory of " + cluster);
   RawInventory raw;
-  raw.fetched_at = WallTime(std::chrono::milliseconds(sqlite3_column_int64(st.get(), 0)));
+  raw.fetched_at = WallTime(std::chrono::milliseconds(st.integer(0)));
   raw.version = st.text(1);
   raw.nodes = st.text(2);
   raw.partitions = st.text(3);

@@ -4,7 +4,8 @@
 // a version (PRAGMA user_version) and is brought up to date by an ordered list
 // of migrations at open; a database written by a newer mmcfs is refused
 // rather than misread. For now it keeps each cluster's last fetched inventory
-// so that a restarted mount answers at once from what it knew.
+// so that a restarted mount answers at once from what it knew, the jobs, the
+// projects added from the shell and each project's last launch.
 //
 // Thread rules: safe from any thread (one connection, serialised by mu_).
 // Called from background threads only; filesystem threads never wait on disk
@@ -33,6 +34,14 @@ class StateStore {
 
   static int latest_schema_version();
   int schema_version() const;
+
+  // Runs f(sqlite3*) holding the connection's lock: for the other stores
+  // that keep their tables in this database (job_store.h, project_store.h).
+  template <typename F>
+  auto with_db(F&& f) const {
+    std::lock_guard lock(mu_);
+    return f(db_);
+  }
 
   Status save_inventory(const std::string& cluster, const RawInventory& raw);
   Result<std::optional<RawInventory>> load_inventory(const std::string& cluster) const;

@@ -19,6 +19,9 @@ const char* errc_name(Errc code) {
     case Errc::kAuthFailed: return "auth-failed";
     case Errc::kRemoteFailed: return "remote-failed";
     case Errc::kIo: return "io";
+    case Errc::kCrossDevice: return "cross-device";
+    case Errc::kBusy: return "busy";
+    case Errc::kNotSupported: return "not-supported";
     case Errc::kInternal: return "internal";
   }
   return "unknown";

@@ -31,6 +31,9 @@ enum class Errc {
   kAuthFailed,        // SSH authentication was rejected
   kRemoteFailed,      // a remote command ran and failed
   kIo,                // local I/O failure (disk, SQLite)
+  kCrossDevice,       // a rename across parts of the tree that cannot share files
+  kBusy,              // the same action is already under way
+  kNotSupported,      // an operation this part of the tree does not offer
   kInternal,          // a bug: an invariant did not hold
 };
 

@@ -102,6 +102,20 @@ std::string format_age(std::chrono::system_clock::duration age) {
   return fmt::format("{} d", s / 86400);
 }
 
+bool is_simple_name(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c < 0x80 && (std::isalnum(c) || c == '_' || c == '.' || c == '-');
+  });
+}
+
+bool is_decimal_integer(std::string_view s) {
+  if (!s.empty() && s.front() == '-') s.remove_prefix(1);
+  if (s.empty() || s.size() > 16 || (s.size() > 1 && s.front() == '0')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::string to_lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),

@@ -28,6 +28,12 @@ std::string clock_time_local(WallTime t);
 // "12 s", "5 min", "3 h", "2 d" (never negative)
 std::string format_age(std::chrono::system_clock::duration age);
 
+// [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64 characters: safe as a directory
+// name and in messages (cluster and project names).
+bool is_simple_name(std::string_view s);
+// An optional '-' and decimal digits without leading zeros (at most 16).
+bool is_decimal_integer(std::string_view s);
+
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 

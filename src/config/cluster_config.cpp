@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
 #include "config/config_fields.h"
 #include "config/config_schema.h"
 #include "config/yaml_diagnostics.h"
@@ -101,6 +102,7 @@ class ConfigParser {
         defaults = parse_settings(Field{key, value, "settings", "the top level"});
       }
       if (key.Scalar() == "clusters") clusters.emplace(key, value);
+      if (key.Scalar() == "projects") config.projects = parse_projects(Field{key, value, "projects", "the top level"});
     }
     if (!clusters) {
       add(position_of(root), "there is no 'clusters' list",
@@ -163,6 +165,56 @@ class ConfigParser {
   }
 
   // -- clusters -----------------------------------------------------------------
+
+  // -- projects -----------------------------------------------------------------
+
+  std::vector<ProjectRef> parse_projects(const Field& field) {
+    std::vector<ProjectRef> projects;
+    if (field.value.IsNull()) return projects;
+    if (!field.value.IsSequence()) {
+      add(position_of(field.value), "'projects' is " + describe_node(field.value) + ", not a list",
+          "write one '- name: ...' / '  path: ...' entry per project");
+      return projects;
+    }
+    std::map<std::string, int> seen;  // name -> line
+    for (const auto& entry : field.value) {
+      if (!entry.IsMap()) {
+        add(position_of(entry), "a project entry is " + describe_node(entry) + ", not a map",
+            "write '- name: myproject' and '  path: /path/to/repo'");
+        continue;
+      }
+      ProjectRef p;
+      for (const auto& [key, value] : checked_pairs(entry, "a project entry", Section::kProject)) {
+        auto text = fields_.read_string(Field{key, value, key.Scalar(), "a project entry"});
+        if (!text) continue;
+        if (key.Scalar() == "name") p.name = *text;
+        if (key.Scalar() == "path") p.path = expand_home(*text);
+        if (key.Scalar() == "name" && !is_simple_name(*text)) {
+          add(position_of(value), "project name '" + *text + "' has characters that cannot name a directory",
+              "use letters, digits, '_', '.' and '-', starting with a letter or digit");
+        }
+        if (key.Scalar() == "path" && (p.path.empty() || p.path.front() != '/')) {
+          add(position_of(value), "project path '" + *text + "' is not absolute",
+              "give the repository's absolute path (or one starting with ~/)");
+        } else if (key.Scalar() == "path" && !std::filesystem::is_directory(p.path)) {
+          add(position_of(value), "project path " + p.path + " is not a directory",
+              "point it at the top directory of the git repository");
+        }
+      }
+      if (p.name.empty() || p.path.empty()) {
+        add(position_of(entry), "a project entry needs both 'name' and 'path'",
+            "write '- name: myproject' and '  path: /path/to/repo'");
+        continue;
+      }
+      if (auto [it, inserted] = seen.emplace(p.name, position_of(entry).line); !inserted) {
+        add(position_of(entry), fmt::format("project '{}' appears twice (first on line {})", p.name, it->second),
+            "give each project its own name");
+        continue;
+      }
+      projects.push_back(std::move(p));
+    }
+    return projects;
+  }
 
   std::vector<ClusterConfig> parse_clusters(const Field& field, const Timing& defaults) {
     std::vector<ClusterConfig> clusters;
@@ -274,6 +326,7 @@ class ConfigParser {
   static void apply_defaults(ClusterConfig& c, const Timing& timing) {
     if (c.known_hosts.empty()) c.known_hosts = expand_home("~/.ssh/known_hosts");
     c.gpu_cache_ttl = std::chrono::seconds(timing.gpu_cache_seconds);
+    c.job_poll_interval = std::chrono::seconds(timing.job_poll_seconds);
     c.connect_timeout = std::chrono::seconds(timing.connect_timeout_seconds);
     c.command_timeout = std::chrono::seconds(timing.command_timeout_seconds);
   }

@@ -45,6 +45,7 @@ struct ClusterConfig {
   std::vector<std::string> allowed_gpu_types;   // empty: all types; spelling kept
   VpnConfig vpn;
   std::chrono::seconds gpu_cache_ttl{60};
+  std::chrono::seconds job_poll_interval{30};  // how often active jobs are polled
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds command_timeout{30};
   int source_line = 0;                   // 1-based line of the entry in the file
@@ -59,9 +60,16 @@ struct ClusterConfig {
   std::string allowed_gpu_spelling(const std::string& slurm_type) const;
 };
 
+// A project from the `projects:` list: a local git repository.
+struct ProjectRef {
+  std::string name;   // [A-Za-z0-9][A-Za-z0-9_.-]*, unique; becomes projects/<name>/
+  std::string path;   // absolute (~ expanded) path of the repository's work tree
+};
+
 struct Config {
   std::string path;                      // where it was loaded from
   std::vector<ClusterConfig> clusters;
+  std::vector<ProjectRef> projects;      // optional; more can be added from the shell
   const ClusterConfig* find(const std::string& name) const;
 };
 

@@ -62,6 +62,7 @@ std::string ClusterConfig::to_yaml() const {
   emit_list(out, "allowed_gpu_types", allowed_gpu_types, "empty: every GPU type is allowed");
   emit_vpn(out, vpn);
   out << YAML::Key << "gpu_cache_seconds" << YAML::Value << gpu_cache_ttl.count();
+  out << YAML::Key << "job_poll_seconds" << YAML::Value << job_poll_interval.count();
   out << YAML::Key << "connect_timeout_seconds" << YAML::Value << connect_timeout.count();
   out << YAML::Key << "command_timeout_seconds" << YAML::Value << command_timeout.count();
   out << YAML::EndMap;

@@ -60,11 +60,12 @@ std::string IntRange::describe() const {
 IntRange timing_range(std::string_view key) {
   if (key == "connect_timeout_seconds") return IntRange{1, 300};
   if (key == "command_timeout_seconds") return IntRange{1, 3600};
-  return IntRange{1, INT_MAX};  // gpu_cache_seconds
+  return IntRange{1, INT_MAX};  // gpu_cache_seconds, job_poll_seconds
 }
 
 void Timing::set(std::string_view key, int seconds) {
   if (key == "gpu_cache_seconds") gpu_cache_seconds = seconds;
+  if (key == "job_poll_seconds") job_poll_seconds = seconds;
   if (key == "connect_timeout_seconds") connect_timeout_seconds = seconds;
   if (key == "command_timeout_seconds") command_timeout_seconds = seconds;
 }

@@ -34,9 +34,10 @@ struct IntRange {
 // The allowed range of each timing key.
 IntRange timing_range(std::string_view key);
 
-// Seconds for the three timing keys; from `settings:`, overridden per cluster.
+// Seconds for the timing keys; from `settings:`, overridden per cluster.
 struct Timing {
   int gpu_cache_seconds = 60;
+  int job_poll_seconds = 30;
   int connect_timeout_seconds = 10;
   int command_timeout_seconds = 30;
 

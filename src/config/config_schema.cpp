@@ -20,6 +20,8 @@ std::vector<std::string> valid_keys(Section section) {
       return {kTimingKeys.begin(), kTimingKeys.end()};
     case Section::kCluster:
       return {kClusterKeys.begin(), kClusterKeys.end()};
+    case Section::kProject:
+      return {kProjectKeys.begin(), kProjectKeys.end()};
   }
   return {};
 }

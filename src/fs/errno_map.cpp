@@ -21,6 +21,9 @@ int to_errno(Errc code) {
     case Errc::kAuthFailed: return EACCES;
     case Errc::kRemoteFailed: return EIO;
     case Errc::kIo: return EIO;
+    case Errc::kCrossDevice: return EXDEV;
+    case Errc::kBusy: return EBUSY;
+    case Errc::kNotSupported: return ENOTSUP;
     case Errc::kInternal: return EIO;
   }
   return EIO;

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/fs.h>
+
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -30,7 +32,8 @@ timespec to_timespec(WallTime t) {
 struct stat to_stat(const Attr& attr) {
   struct stat st {};
   st.st_ino = attr.ino;
-  st.st_mode = (attr.kind == NodeKind::kDirectory ? S_IFDIR : S_IFREG) | attr.mode;
+  mode_t type = attr.kind == NodeKind::kDirectory ? S_IFDIR : attr.kind == NodeKind::kSymlink ? S_IFLNK : S_IFREG;
+  st.st_mode = type | attr.mode;
   st.st_nlink = attr.nlink;
   st.st_size = static_cast<off_t>(attr.size);
   st.st_blksize = 4096;
@@ -51,14 +54,38 @@ void reply_error(fuse_req_t req, const char* op, const Error& error) {
   fuse_reply_err(req, to_errno(error.code));
 }
 
-void reply_entry(fuse_req_t req, const Attr& attr) {
+void reply_status(fuse_req_t req, const char* op, const Status& status) {
+  if (!status.ok()) return reply_error(req, op, status.error());
+  fuse_reply_err(req, 0);
+}
+
+fuse_entry_param to_entry(const Attr& attr) {
   fuse_entry_param e{};
   e.ino = attr.ino;
   e.generation = 1;
   e.attr = to_stat(attr);
   e.attr_timeout = seconds(attr.ttl);
   e.entry_timeout = seconds(attr.ttl);
+  return e;
+}
+
+void reply_entry(fuse_req_t req, const Attr& attr) {
+  fuse_entry_param e = to_entry(attr);
   fuse_reply_entry(req, &e);
+}
+
+OpenRequest to_request(int flags) {
+  OpenRequest r;
+  r.write = (flags & O_ACCMODE) != O_RDONLY;
+  r.truncate = (flags & O_TRUNC) != 0;
+  r.append = (flags & O_APPEND) != 0;
+  return r;
+}
+
+void set_open_flags(fuse_file_info* fi, const Opened& opened) {
+  fi->fh = opened.handle;
+  fi->keep_cache = 0;  // rendered per open; never serve stale pages
+  fi->direct_io = opened.direct_io ? 1 : 0;
 }
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -84,23 +111,62 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   fuse_reply_attr(req, &st, seconds(attr->ttl));
 }
 
-void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat*, int, fuse_file_info*) {
-  reply_error(req, "setattr", core(req).refuse_mutation(ino, "", "change attributes of"));
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* st, int to_set, fuse_file_info* fi) {
+  AttrChange change;
+  if (to_set & FUSE_SET_ATTR_SIZE) change.size = static_cast<std::uint64_t>(st->st_size);
+  if (to_set & FUSE_SET_ATTR_MODE) change.mode = st->st_mode & 07777;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+    change.mtime = std::chrono::system_clock::now();
+  } else if (to_set & FUSE_SET_ATTR_MTIME) {
+    change.mtime = WallTime(std::chrono::duration_cast<WallTime::duration>(
+        std::chrono::seconds(st->st_mtim.tv_sec) + std::chrono::nanoseconds(st->st_mtim.tv_nsec)));
+  }
+  // uid/gid/atime changes are accepted and ignored: the mount has one owner.
+  std::optional<HandleId> handle;
+  if (fi != nullptr) handle = fi->fh;
+  auto attr = core(req).setattr(ino, change, handle);
+  if (!attr.ok()) return reply_error(req, "setattr", attr.error());
+  struct stat out = to_stat(*attr);
+  fuse_reply_attr(req, &out, seconds(attr->ttl));
+}
+
+void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+  auto target = core(req).readlink(ino);
+  if (!target.ok()) return reply_error(req, "readlink", target.error());
+  fuse_reply_readlink(req, target->c_str());
 }
 
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  OpenMode mode = (fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC) ? OpenMode::kRead : OpenMode::kWrite;
-  auto handle = core(req).open(ino, mode);
-  if (!handle.ok()) return reply_error(req, "open", handle.error());
-  fi->fh = *handle;
-  fi->keep_cache = 0;  // content is rendered per open; never serve stale pages
-  if (fuse_reply_open(req, fi) == -ENOENT) core(req).release(*handle);  // interrupted open
+  auto opened = core(req).open(ino, to_request(fi->flags));
+  if (!opened.ok()) return reply_error(req, "open", opened.error());
+  set_open_flags(fi, *opened);
+  if (fuse_reply_open(req, fi) == -ENOENT) core(req).release(opened->handle);  // interrupted open
+}
+
+void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  auto created = core(req).create(parent, name, mode & 07777, to_request(fi->flags));
+  if (!created.ok()) return reply_error(req, "create", created.error());
+  set_open_flags(fi, created->second);
+  fuse_entry_param e = to_entry(created->first);
+  if (fuse_reply_create(req, &e, fi) == -ENOENT) core(req).release(created->second.handle);
 }
 
 void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   auto bytes = core(req).read(fi->fh, static_cast<std::uint64_t>(off), size);
   if (!bytes.ok()) return reply_error(req, "read", bytes.error());
   fuse_reply_buf(req, bytes->data(), bytes->size());
+}
+
+void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
+  auto written = core(req).write(fi->fh, static_cast<std::uint64_t>(off), std::string_view(buf, size));
+  if (!written.ok()) return reply_error(req, "write", written.error());
+  fuse_reply_write(req, *written);
+}
+
+void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) { reply_status(req, "flush", core(req).flush(fi->fh)); }
+
+void op_fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info* fi) {
+  reply_status(req, "fsync", core(req).fsync(fi->fh));
 }
 
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
@@ -134,7 +200,7 @@ void op_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_in
     const DirEntry& e = handle->entries[i];
     struct stat st {};
     st.st_ino = e.ino;
-    st.st_mode = e.kind == NodeKind::kDirectory ? S_IFDIR : S_IFREG;
+    st.st_mode = e.kind == NodeKind::kDirectory ? S_IFDIR : e.kind == NodeKind::kSymlink ? S_IFLNK : S_IFREG;
     size_t need = fuse_add_direntry(req, buf.data() + used, size - used, e.name.c_str(), &st,
                                     static_cast<off_t>(i + 1));
     if (need > size - used) break;
@@ -156,37 +222,48 @@ void op_statfs(fuse_req_t req, fuse_ino_t) {
   fuse_reply_statfs(req, &sv);
 }
 
-// Every mutation of the read-only tree: one reply, one message naming the path.
-void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, dev_t) {
-  reply_error(req, "mknod", core(req).refuse_mutation(parent, name, "create"));
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
+  if (!S_ISREG(mode)) {
+    fuse_reply_err(req, EPERM);
+    return;
+  }
+  auto created = core(req).create(parent, name, mode & 07777, OpenRequest{true, false, false});
+  if (!created.ok()) return reply_error(req, "mknod", created.error());
+  core(req).release(created->second.handle);
+  reply_entry(req, created->first);
 }
 void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t) {
-  reply_error(req, "mkdir", core(req).refuse_mutation(parent, name, "create directory"));
+  if (auto s = core(req).mkdir(parent, name); !s.ok()) return reply_error(req, "mkdir", s.error());
+  auto attr = core(req).lookup(parent, name);
+  if (!attr.ok()) return reply_error(req, "mkdir", attr.error());
+  reply_entry(req, *attr);
 }
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  reply_error(req, "unlink", core(req).refuse_mutation(parent, name, "remove"));
+  reply_status(req, "unlink", core(req).unlink(parent, name));
 }
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  reply_error(req, "rmdir", core(req).refuse_mutation(parent, name, "remove directory"));
+  reply_status(req, "rmdir", core(req).rmdir(parent, name));
 }
-void op_symlink(fuse_req_t req, const char*, fuse_ino_t parent, const char* name) {
-  reply_error(req, "symlink", core(req).refuse_mutation(parent, name, "create link"));
+void op_symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  auto attr = core(req).symlink(parent, name, target);
+  if (!attr.ok()) return reply_error(req, "symlink", attr.error());
+  reply_entry(req, *attr);
 }
-void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t, const char*, unsigned) {
-  reply_error(req, "rename", core(req).refuse_mutation(parent, name, "rename"));
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent, const char* new_name,
+               unsigned flags) {
+  if (flags & RENAME_EXCHANGE) {
+    fuse_reply_err(req, EINVAL);
+    return;
+  }
+  if ((flags & RENAME_NOREPLACE) && core(req).lookup(new_parent, new_name).ok()) {
+    fuse_reply_err(req, EEXIST);
+    return;
+  }
+  reply_status(req, "rename", core(req).rename(parent, name, new_parent, new_name));
 }
-void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t parent, const char* name) {
-  reply_error(req, "link", core(req).refuse_mutation(parent, name, "create link"));
-}
-void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse_file_info*) {
-  reply_error(req, "create", core(req).refuse_mutation(parent, name, "create"));
-}
-void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char*, const char*, size_t, int) {
-  reply_error(req, "setxattr", core(req).refuse_mutation(ino, "", "set attributes of"));
-}
-void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char*) {
-  reply_error(req, "removexattr", core(req).refuse_mutation(ino, "", "remove attributes of"));
-}
+void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM); }
+void op_setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) { fuse_reply_err(req, ENOTSUP); }
+void op_removexattr(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, ENOTSUP); }
 void op_getxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, ENODATA); }
 void op_listxattr(fuse_req_t req, fuse_ino_t, size_t size) {
   if (size == 0) {
@@ -202,6 +279,11 @@ fuse_lowlevel_ops make_ops() {
   ops.getattr = op_getattr;
   ops.setattr = op_setattr;
   ops.open = op_open;
+  ops.create = op_create;
+  ops.write = op_write;
+  ops.flush = op_flush;
+  ops.fsync = op_fsync;
+  ops.readlink = op_readlink;
   ops.read = op_read;
   ops.release = op_release;
   ops.opendir = op_opendir;
@@ -215,7 +297,6 @@ fuse_lowlevel_ops make_ops() {
   ops.symlink = op_symlink;
   ops.rename = op_rename;
   ops.link = op_link;
-  ops.create = op_create;
   ops.setxattr = op_setxattr;
   ops.removexattr = op_removexattr;
   ops.getxattr = op_getxattr;

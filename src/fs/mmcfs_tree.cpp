@@ -117,6 +117,8 @@ std::shared_ptr<DirNode> build_tree(const ClusterStateSource& source, const Cloc
       {"clusters", std::make_shared<StaticDir>(std::move(clusters), options.mounted_at)},
       {"gpus", gpus_dir(source, clock, options.mounted_at)},
   };
+  for (auto& child : options.more) root.push_back(std::move(child));
+  std::sort(root.begin(), root.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return std::make_shared<StaticDir>(std::move(root), options.mounted_at);
 }
 

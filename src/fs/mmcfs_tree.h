@@ -40,6 +40,7 @@ struct TreeOptions {
   std::string config_path;   // shown in README
   std::string state_dir;     // shown in README
   WallTime mounted_at;
+  std::vector<DirNode::Child> more;  // further top-level entries (projects/, jobs/)
 };
 
 std::shared_ptr<DirNode> build_tree(const ClusterStateSource& source, const Clock& clock, TreeOptions options);

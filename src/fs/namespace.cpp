@@ -1,4 +1,4 @@
-// namespace.cpp — inode table, attributes, handles.
+// namespace.cpp — inode table, attributes, handles, and mutation dispatch.
 #include "fs/namespace.h"
 
 #include <algorithm>
@@ -16,6 +16,20 @@ Result<std::shared_ptr<Node>> Namespace::node_of(InodeId ino) const {
   return it->second.node;
 }
 
+Result<std::shared_ptr<DirNode>> Namespace::dir_of(InodeId ino) const {
+  auto node = node_of(ino);
+  if (!node.ok()) return node.error();
+  if ((*node)->kind() != NodeKind::kDirectory) return make_error(Errc::kNotDirectory, "not a directory");
+  return std::static_pointer_cast<DirNode>(*node);
+}
+
+Result<std::shared_ptr<OpenFile>> Namespace::handle_of(HandleId handle) const {
+  std::lock_guard lock(mu_);
+  auto it = handles_.find(handle);
+  if (it == handles_.end()) return make_error(Errc::kInternal, "unknown file handle " + std::to_string(handle));
+  return it->second;
+}
+
 InodeId Namespace::remember(InodeId parent, std::string_view name, std::shared_ptr<Node> node) {
   std::lock_guard lock(mu_);
   auto key = std::make_pair(parent, std::string(name));
@@ -31,34 +45,56 @@ InodeId Namespace::remember(InodeId parent, std::string_view name, std::shared_p
   return ino;
 }
 
+void Namespace::forget_name(InodeId parent, std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = ids_.find(std::make_pair(parent, std::string(name)));
+  if (it != ids_.end()) ids_.erase(it);
+}
+
 Result<Attr> Namespace::attr_of(InodeId ino, const Node& node) const {
   Attr attr;
   attr.ino = ino;
   attr.kind = node.kind();
   attr.ttl = node.attr_ttl();
-  if (node.kind() == NodeKind::kDirectory) {
-    const auto& dir = static_cast<const DirNode&>(node);
-    attr.mode = 0555;
-    attr.nlink = 2;
-    attr.mtime = dir.mtime();
-    return attr;
+  switch (node.kind()) {
+    case NodeKind::kDirectory: {
+      const auto& dir = static_cast<const DirNode&>(node);
+      attr.mode = dir.mode();
+      attr.nlink = 2;
+      attr.mtime = dir.mtime();
+      return attr;
+    }
+    case NodeKind::kSymlink: {
+      const auto& link = static_cast<const SymlinkNode&>(node);
+      attr.mode = 0777;
+      attr.size = link.target().size();
+      attr.mtime = link.mtime();
+      return attr;
+    }
+    case NodeKind::kFile: {
+      auto st = static_cast<const FileNode&>(node).stat();
+      if (!st.ok()) return st.error();
+      attr.mode = st->mode;
+      attr.size = st->size;
+      attr.mtime = st->mtime;
+      return attr;
+    }
   }
-  auto content = static_cast<const FileNode&>(node).content();
-  if (!content.ok()) return content.error();
-  attr.mode = 0444;
-  attr.nlink = 1;
-  attr.size = content->data.size();
-  attr.mtime = content->mtime;
-  return attr;
+  return make_error(Errc::kInternal, "unknown node kind");
+}
+
+Error Namespace::annotate(Error error, InodeId parent, std::string_view name) const {
+  auto parent_path = path_of(parent);
+  std::string path = parent_path.ok() ? *parent_path : "?";
+  if (!name.empty()) path = path.empty() ? std::string(name) : path + "/" + std::string(name);
+  error.message = "'" + path + "': " + error.message;
+  return error;
 }
 
 Result<Attr> Namespace::lookup(InodeId parent, std::string_view name) {
-  auto parent_node = node_of(parent);
-  if (!parent_node.ok()) return parent_node.error();
-  if ((*parent_node)->kind() != NodeKind::kDirectory) {
-    return make_error(Errc::kNotDirectory, "not a directory");
-  }
-  auto child = static_cast<const DirNode&>(**parent_node).child(name);
+  auto dir = dir_of(parent);
+  if (!dir.ok()) return dir.error();
+  auto child = (*dir)->child(name);
   if (!child.ok()) return child.error();
   std::shared_ptr<Node> node = *child;
   InodeId ino = remember(parent, name, node);
@@ -71,54 +107,79 @@ Result<Attr> Namespace::getattr(InodeId ino) {
   return attr_of(ino, **node);
 }
 
-Result<std::vector<DirEntry>> Namespace::readdir(InodeId dir) {
-  auto node = node_of(dir);
-  if (!node.ok()) return node.error();
-  if ((*node)->kind() != NodeKind::kDirectory) {
-    return make_error(Errc::kNotDirectory, "not a directory");
-  }
+Result<std::vector<DirEntry>> Namespace::readdir(InodeId ino) {
+  auto dir = dir_of(ino);
+  if (!dir.ok()) return dir.error();
   std::vector<DirEntry> out;
-  for (auto& [name, child] : static_cast<const DirNode&>(**node).children()) {
+  for (auto& [name, child] : (*dir)->children()) {
     NodeKind kind = child->kind();
-    InodeId ino = remember(dir, name, std::move(child));
-    out.push_back(DirEntry{name, ino, kind});
+    InodeId child_ino = remember(ino, name, std::move(child));
+    out.push_back(DirEntry{name, child_ino, kind});
   }
   return out;
 }
 
-Result<HandleId> Namespace::open(InodeId ino, OpenMode mode) {
+Result<std::string> Namespace::readlink(InodeId ino) {
   auto node = node_of(ino);
   if (!node.ok()) return node.error();
-  if ((*node)->kind() == NodeKind::kDirectory) {
-    return make_error(Errc::kIsDirectory, "is a directory");
-  }
-  if (mode == OpenMode::kWrite) {
-    return refuse_mutation(ino, "", "write to");
-  }
-  auto content = static_cast<const FileNode&>(**node).content();
-  if (!content.ok()) return content.error();
-  auto bytes = std::make_shared<const std::string>(std::move(content->data));
-  std::lock_guard lock(mu_);
-  HandleId handle = next_handle_++;
-  handles_.emplace(handle, std::move(bytes));
-  return handle;
+  if ((*node)->kind() != NodeKind::kSymlink) return make_error(Errc::kInvalidArgument, "not a symbolic link");
+  return static_cast<const SymlinkNode&>(**node).target();
 }
 
-Result<std::string> Namespace::read(HandleId handle, std::uint64_t offset, std::size_t size) const {
-  std::shared_ptr<const std::string> bytes;
-  {
-    std::lock_guard lock(mu_);
-    auto it = handles_.find(handle);
-    if (it == handles_.end()) return make_error(Errc::kInternal, "read of an unknown file handle");
-    bytes = it->second;
+Opened Namespace::keep(std::unique_ptr<OpenFile> file) {
+  bool direct = file->direct_io();
+  std::lock_guard lock(mu_);
+  HandleId handle = next_handle_++;
+  handles_.emplace(handle, std::shared_ptr<OpenFile>(std::move(file)));
+  return Opened{handle, direct};
+}
+
+Result<Opened> Namespace::open(InodeId ino, const OpenRequest& request) {
+  auto node = node_of(ino);
+  if (!node.ok()) return node.error();
+  if ((*node)->kind() == NodeKind::kDirectory) return make_error(Errc::kIsDirectory, "is a directory");
+  if ((*node)->kind() != NodeKind::kFile) return make_error(Errc::kInvalidArgument, "not a regular file");
+  auto file = static_cast<const FileNode&>(**node).open(request);
+  if (!file.ok()) {
+    auto path = path_of(ino);
+    Error e = file.error();
+    e.message = "'" + (path.ok() ? *path : std::string("?")) + "': " + e.message;
+    return e;
   }
-  if (offset >= bytes->size()) return std::string();
-  return bytes->substr(offset, std::min<std::uint64_t>(size, bytes->size() - offset));
+  return keep(std::move(*file));
+}
+
+Result<std::string> Namespace::read(HandleId handle, std::uint64_t offset, std::size_t size) {
+  auto file = handle_of(handle);
+  if (!file.ok()) return file.error();
+  return (*file)->read(offset, size);
+}
+
+Result<std::size_t> Namespace::write(HandleId handle, std::uint64_t offset, std::string_view data) {
+  auto file = handle_of(handle);
+  if (!file.ok()) return file.error();
+  return (*file)->write(offset, data);
+}
+
+Status Namespace::flush(HandleId handle) {
+  auto file = handle_of(handle);
+  if (!file.ok()) return file.error();
+  return (*file)->flush();
+}
+
+Status Namespace::fsync(HandleId handle) {
+  auto file = handle_of(handle);
+  if (!file.ok()) return file.error();
+  return (*file)->fsync();
 }
 
 void Namespace::release(HandleId handle) {
+  std::shared_ptr<OpenFile> file;  // destroyed outside the lock
   std::lock_guard lock(mu_);
-  handles_.erase(handle);
+  auto it = handles_.find(handle);
+  if (it == handles_.end()) return;
+  file = std::move(it->second);
+  handles_.erase(it);
 }
 
 std::size_t Namespace::open_handles() const {
@@ -126,11 +187,117 @@ std::size_t Namespace::open_handles() const {
   return handles_.size();
 }
 
-Error Namespace::refuse_mutation(InodeId ino, std::string_view name, std::string_view what) const {
-  std::string path = path_of(ino).ok() ? path_of(ino).value() : std::string("?");
-  if (!name.empty()) path = path.empty() ? std::string(name) : path + "/" + std::string(name);
-  return make_error(Errc::kReadOnly, std::string("cannot ") + std::string(what) + " '" + path +
-                                         "': this part of the mount is read-only");
+Result<std::pair<Attr, Opened>> Namespace::create(InodeId parent, std::string_view name, std::uint32_t mode,
+                                                  const OpenRequest& request) {
+  auto dir = dir_of(parent);
+  if (!dir.ok()) return dir.error();
+  auto node = (*dir)->create_file(name, mode);
+  if (!node.ok()) return annotate(node.error(), parent, name);
+  InodeId ino = remember(parent, name, *node);
+  auto attr = attr_of(ino, **node);
+  if (!attr.ok()) return attr.error();
+  if ((*node)->kind() != NodeKind::kFile) return make_error(Errc::kInternal, "create made a non-file");
+  auto file = static_cast<const FileNode&>(**node).open(request);
+  if (!file.ok()) return annotate(file.error(), parent, name);
+  return std::make_pair(*attr, keep(std::move(*file)));
+}
+
+Result<Attr> Namespace::setattr(InodeId ino, const AttrChange& change, std::optional<HandleId> handle) {
+  auto node = node_of(ino);
+  if (!node.ok()) return node.error();
+  if ((*node)->kind() != NodeKind::kFile) {
+    auto path = path_of(ino);
+    return make_error(Errc::kReadOnly, "'" + (path.ok() ? *path : std::string("?")) +
+                                           "': cannot change attributes: this part of the mount is read-only");
+  }
+  AttrChange rest = change;
+  if (change.size && handle) {
+    auto file = handle_of(*handle);
+    if (!file.ok()) return file.error();
+    if (auto s = (*file)->truncate(*change.size); !s.ok()) return s.error();
+    rest.size.reset();
+  }
+  if (rest.size || rest.mode || rest.mtime) {
+    if (auto s = static_cast<FileNode&>(**node).change_attributes(rest); !s.ok()) {
+      auto path = path_of(ino);
+      Error e = s.error();
+      e.message = "'" + (path.ok() ? *path : std::string("?")) + "': " + e.message;
+      return e;
+    }
+  }
+  return attr_of(ino, **node);
+}
+
+Status Namespace::unlink(InodeId parent, std::string_view name) {
+  auto dir = dir_of(parent);
+  if (!dir.ok()) return dir.error();
+  if (auto s = (*dir)->unlink(name); !s.ok()) return annotate(s.error(), parent, name);
+  forget_name(parent, name);
+  return Status::Ok();
+}
+
+Status Namespace::mkdir(InodeId parent, std::string_view name) {
+  auto dir = dir_of(parent);
+  if (!dir.ok()) return dir.error();
+  if (auto s = (*dir)->make_directory(name); !s.ok()) return annotate(s.error(), parent, name);
+  return Status::Ok();
+}
+
+Status Namespace::rmdir(InodeId parent, std::string_view name) {
+  auto dir = dir_of(parent);
+  if (!dir.ok()) return dir.error();
+  if (auto s = (*dir)->remove_directory(name); !s.ok()) return annotate(s.error(), parent, name);
+  forget_name(parent, name);
+  return Status::Ok();
+}
+
+Result<Attr> Namespace::symlink(InodeId parent, std::string_view name, std::string_view target) {
+  auto dir = dir_of(parent);
+  if (!dir.ok()) return dir.error();
+  if (auto s = (*dir)->make_symlink(name, target); !s.ok()) return annotate(s.error(), parent, name);
+  // The kernel insists on a symlink in reply to SYMLINK, but a directory
+  // may interpret the gesture (projects/: `ln -s REPO NAME` adds a project
+  // that then shows as a directory). Reply with a one-off symlink inode the
+  // kernel must not cache (TTL 0, deliberately), so the next lookup shows
+  // what NAME really is now.
+  Attr attr;
+  {
+    std::lock_guard lock(mu_);
+    attr.ino = next_ino_++;
+  }
+  attr.kind = NodeKind::kSymlink;
+  attr.mode = 0777;
+  attr.size = target.size();
+  attr.ttl = std::chrono::milliseconds(0);
+  return attr;
+}
+
+Status Namespace::rename(InodeId parent, std::string_view name, InodeId new_parent, std::string_view new_name) {
+  auto from = dir_of(parent);
+  if (!from.ok()) return from.error();
+  auto to = dir_of(new_parent);
+  if (!to.ok()) return to.error();
+  Status renamed = (*from)->rename(name, **to, new_name);
+  // The name moved even when the rename reports a later failure (a launch
+  // that failed after the file was renamed into place): follow the disk.
+  auto moved = (*to)->child(new_name);
+  auto left = (*from)->child(name);
+  if (moved.ok() && !left.ok()) {
+    std::lock_guard lock(mu_);
+    auto it = ids_.find(std::make_pair(parent, std::string(name)));
+    if (it != ids_.end()) {
+      InodeId ino = it->second;
+      ids_.erase(it);
+      ids_.erase(std::make_pair(new_parent, std::string(new_name)));
+      ids_.emplace(std::make_pair(new_parent, std::string(new_name)), ino);
+      const std::string& parent_path = entries_[new_parent].path;
+      entries_[ino].parent = new_parent;
+      entries_[ino].path = parent_path.empty() ? std::string(new_name) : parent_path + "/" + std::string(new_name);
+      entries_[ino].node = *moved;
+    }
+  }
+  if (!renamed.ok()) return annotate(renamed.error(), parent, name);
+  return Status::Ok();
 }
 
 Result<std::string> Namespace::path_of(InodeId ino) const {
@@ -145,9 +312,8 @@ std::vector<InodeId> Namespace::known_inodes_under(std::string_view prefix) cons
   std::lock_guard lock(mu_);
   for (const auto& [ino, entry] : entries_) {
     std::string_view path = entry.path;
-    if (path == prefix ||
-        (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
-         path[prefix.size()] == '/')) {
+    if (prefix.empty() || path == prefix ||
+        (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix && path[prefix.size()] == '/')) {
       out.push_back(ino);
     }
   }

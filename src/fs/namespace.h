@@ -1,21 +1,24 @@
 // namespace.h — the filesystem core: stable inode ids over a tree of Nodes.
 //
-// Namespace answers lookup, getattr, readdir, open, read and release the way a
-// kernel filesystem needs them, and refuses mutations with a typed Error. It
-// knows nothing of FUSE: src/fs/fuse_adapter.cpp turns requests into these
-// calls and Errors into errno. Unit tests drive it directly.
+// Namespace answers the calls a kernel filesystem needs (lookup, getattr,
+// readdir, readlink, open/read/write/flush/fsync/release, create, setattr,
+// unlink, mkdir, rmdir, symlink, rename) by delegating to Nodes, and returns
+// typed Errors. It knows nothing of FUSE: src/fs/fuse_adapter.cpp turns
+// requests into these calls and Errors into errno. Unit tests drive it
+// directly.
 //
 // Inode ids are stable for the life of the mount: the same path always gets
 // the same id (entries are keyed by parent id and name), so `find` and `ls -i`
-// behave. Entries are never reused for another path; the table grows with the
-// number of distinct names looked up, which is bounded by the tree's size.
+// behave; a rename moves the id with the name, as on a disk filesystem.
+// Entries are never reused for another path; the table grows with the number
+// of distinct names seen (kernel FORGETs are not needed to bound it: the tree
+// is small, and jobs/ entries are long-lived anyway).
 //
-// Reads are consistent per open: open() renders the file once and every
-// read() of that handle returns slices of the same bytes, so a reader never
-// sees a torn mix of two renderings.
+// Reads of rendered files are consistent per open: open() renders once and
+// every read() of that handle returns slices of the same bytes.
 //
 // Thread rules: every method may be called from any FUSE worker thread. mu_
-// guards the tables only; node rendering happens outside the lock.
+// guards the tables only; node calls happen outside the lock.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +39,7 @@ struct Attr {
   NodeKind kind = NodeKind::kFile;
   std::uint64_t size = 0;
   WallTime mtime;
-  std::uint32_t mode = 0;   // permission bits only (0444 / 0555)
+  std::uint32_t mode = 0;   // permission bits only
   std::uint32_t nlink = 1;
   std::chrono::milliseconds ttl = kDefaultAttrTtl;
 };
@@ -49,7 +52,10 @@ struct DirEntry {
 
 using HandleId = std::uint64_t;
 
-enum class OpenMode { kRead, kWrite };
+struct Opened {
+  HandleId handle = 0;
+  bool direct_io = false;
+};
 
 class Namespace {
  public:
@@ -58,15 +64,25 @@ class Namespace {
   Result<Attr> lookup(InodeId parent, std::string_view name);
   Result<Attr> getattr(InodeId ino);
   Result<std::vector<DirEntry>> readdir(InodeId dir);
+  Result<std::string> readlink(InodeId ino);
 
-  Result<HandleId> open(InodeId ino, OpenMode mode);
-  Result<std::string> read(HandleId handle, std::uint64_t offset, std::size_t size) const;
+  Result<Opened> open(InodeId ino, const OpenRequest& request);
+  Result<std::string> read(HandleId handle, std::uint64_t offset, std::size_t size);
+  Result<std::size_t> write(HandleId handle, std::uint64_t offset, std::string_view data);
+  Status flush(HandleId handle);
+  Status fsync(HandleId handle);
   void release(HandleId handle);
 
-  // Every mutation of this tree (create, mkdir, unlink, rmdir, rename,
-  // truncate, symlink, link, chmod, setxattr) is refused with kReadOnly and a
-  // message naming the path.
-  Error refuse_mutation(InodeId ino, std::string_view name, std::string_view what) const;
+  // Creates and opens a file.
+  Result<std::pair<Attr, Opened>> create(InodeId parent, std::string_view name, std::uint32_t mode,
+                                         const OpenRequest& request);
+  // With `handle`, a size change goes through the open file (ftruncate).
+  Result<Attr> setattr(InodeId ino, const AttrChange& change, std::optional<HandleId> handle);
+  Status unlink(InodeId parent, std::string_view name);
+  Status mkdir(InodeId parent, std::string_view name);
+  Status rmdir(InodeId parent, std::string_view name);
+  Result<Attr> symlink(InodeId parent, std::string_view name, std::string_view target);
+  Status rename(InodeId parent, std::string_view name, InodeId new_parent, std::string_view new_name);
 
   // "clusters/alpha/gpus" for an inode; "" for the root. kNotFound if unknown.
   Result<std::string> path_of(InodeId ino) const;
@@ -83,15 +99,21 @@ class Namespace {
   };
 
   Result<std::shared_ptr<Node>> node_of(InodeId ino) const;
+  Result<std::shared_ptr<DirNode>> dir_of(InodeId ino) const;
+  Result<std::shared_ptr<OpenFile>> handle_of(HandleId handle) const;
   InodeId remember(InodeId parent, std::string_view name, std::shared_ptr<Node> node);
+  void forget_name(InodeId parent, std::string_view name);
   Result<Attr> attr_of(InodeId ino, const Node& node) const;
+  Opened keep(std::unique_ptr<OpenFile> file);
+  // "path: message" for errors from a mutation of `name` in `parent`.
+  Error annotate(Error error, InodeId parent, std::string_view name) const;
 
   mutable std::mutex mu_;
-  std::unordered_map<InodeId, Entry> entries_;                 // GUARDED_BY(mu_)
+  std::unordered_map<InodeId, Entry> entries_;                            // GUARDED_BY(mu_)
   std::map<std::pair<InodeId, std::string>, InodeId, std::less<>> ids_;  // GUARDED_BY(mu_)
-  InodeId next_ino_ = kRootInode + 1;                           // GUARDED_BY(mu_)
-  std::unordered_map<HandleId, std::shared_ptr<const std::string>> handles_;  // GUARDED_BY(mu_)
-  HandleId next_handle_ = 1;                                    // GUARDED_BY(mu_)
+  InodeId next_ino_ = kRootInode + 1;                                     // GUARDED_BY(mu_)
+  std::unordered_map<HandleId, std::shared_ptr<OpenFile>> handles_;      // GUARDED_BY(mu_)
+  HandleId next_handle_ = 1;                                              // GUARDED_BY(mu_)
 };
 
 }  // namespace mmcfs::fs

@@ -269,6 +269,14 @@ ensure_user() {
     usermod --password '*' "$TEST_USER"
   fi
   install -d -o "$TEST_USER" -g "$TEST_USER" -m 0755 "$WORKSPACE"
+  # Jobs clone the projects' "remotes", which the tests and the demo create
+  # as root-owned bare repositories on this machine; git refuses to read a
+  # repository owned by someone else unless told to trust it.
+  local gitconfig="${TEST_HOME}/.gitconfig"
+  if ! grep -qs 'directory = \*' "$gitconfig"; then
+    printf '[safe]\n\tdirectory = *\n' >>"$gitconfig"
+    chown "$TEST_USER:$TEST_USER" "$gitconfig"
+  fi
 }
 
 ensure_keys() {

@@ -1,8 +1,9 @@
 // fake_remote.h — a Remote with canned answers, for unit tests.
 //
-// Answers run() from a table keyed by the shell-joined argv (exactly the
-// string SshRemote would send), records every argv it was called with, and
-// lets the test choose what connect() returns. Like SshRemote, run() connects
+// Answers run() and run_with_input() from a table keyed by the shell-joined
+// argv (exactly the string SshRemote would send; the input does not take part),
+// records every argv it was called with and the stdin each call got ("" for
+// run()), and lets the test choose what connect() returns. Like SshRemote, run() connects
 // first and fails with the connect error if connect fails. An argv with no
 // canned answer yields kInternal naming the command, so a test sees at once
 // which command it forgot to script.
@@ -14,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/remote.h"
@@ -41,10 +43,15 @@ class FakeRemote final : public backend::Remote {
     connect_result_ = std::move(status);
   }
 
-  // Every argv run() was called with, in order.
+  // Every argv run() or run_with_input() was called with, in order.
   std::vector<std::vector<std::string>> calls() const {
     std::lock_guard lock(mu_);
     return calls_;
+  }
+  // The stdin of every call, parallel to calls() ("" for run()).
+  std::vector<std::string> inputs() const {
+    std::lock_guard lock(mu_);
+    return inputs_;
   }
   int connect_count() const {
     std::lock_guard lock(mu_);
@@ -64,9 +71,15 @@ class FakeRemote final : public backend::Remote {
     connected_ = false;
   }
   Result<backend::CommandResult> run(const std::vector<std::string>& argv,
-                                     std::chrono::milliseconds /*timeout*/) override {
+                                     std::chrono::milliseconds timeout) override {
+    return run_with_input(argv, std::string_view(), timeout);
+  }
+  Result<backend::CommandResult> run_with_input(const std::vector<std::string>& argv,
+                                                std::string_view input,
+                                                std::chrono::milliseconds /*timeout*/) override {
     std::lock_guard lock(mu_);
     calls_.push_back(argv);
+    inputs_.emplace_back(input);
     Status st = connect_locked();
     if (!st.ok()) return st.error();
     auto it = answers_.find(shell_join(argv));
@@ -87,6 +100,7 @@ class FakeRemote final : public backend::Remote {
   mutable std::mutex mu_;
   std::map<std::string, Result<backend::CommandResult>> answers_;  // GUARDED_BY(mu_)
   std::vector<std::vector<std::string>> calls_;                    // GUARDED_BY(mu_)
+  std::vector<std::string> inputs_;                                // GUARDED_BY(mu_)
   Status connect_result_;                                          // GUARDED_BY(mu_)
   int connect_count_ = 0;                                          // GUARDED_BY(mu_)
   bool connected_ = false;                                         // GUARDED_BY(mu_)

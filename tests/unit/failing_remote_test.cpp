@@ -75,6 +75,21 @@ TEST(FakeRemote, ConnectResultGovernsRun) {
   EXPECT_EQ(fake.calls().size(), 2u);
 }
 
+TEST(FakeRemote, RunWithInputRecordsTheInputAndAnswersAsRun) {
+  FakeRemote fake;
+  fake.answer_ok({"cat"}, "echoed\n");
+  const std::string input("a\0b\n\xff", 5);
+  auto r = fake.run_with_input({"cat"}, input, milliseconds(100));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->out, "echoed\n");
+  EXPECT_TRUE(fake.run({"cat"}, milliseconds(100)).ok());
+  EXPECT_EQ(fake.calls(), (std::vector<std::vector<std::string>>{{"cat"}, {"cat"}}));
+  EXPECT_EQ(fake.inputs(), (std::vector<std::string>{input, ""}));
+  auto missing = fake.run_with_input({"tee"}, "x", milliseconds(100));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kInternal);
+}
+
 TEST(FailingRemote, PassesThroughWithoutFaults) {
   FakeRemote fake;
   fake.answer_ok(kSqueue, "ok\n");
@@ -105,6 +120,44 @@ TEST(FailingRemote, FailsExactlyTheNthCall) {
   }
   EXPECT_EQ(failing.run_calls(), 5);
   EXPECT_EQ(fake.calls().size(), 4u);  // the failed call never reached the inner remote
+}
+
+TEST(FailingRemote, RunWithInputPassesTheInputThrough) {
+  FakeRemote fake;
+  fake.answer_ok({"cat"}, "ok");
+  FailingRemote failing(fake);
+  auto r = failing.run_with_input({"cat"}, "script text", milliseconds(100));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->out, "ok");
+  EXPECT_EQ(fake.inputs(), (std::vector<std::string>{"script text"}));
+  EXPECT_EQ(failing.run_calls(), 1);
+}
+
+TEST(FailingRemote, RunWithInputCountsAsARunCall) {
+  FakeRemote fake;
+  fake.answer_ok(kSqueue, "ok\n");
+  fake.answer_ok({"cat"}, "ok");
+  FailingRemote failing(fake);
+  failing.fail_call(2, make_error(Errc::kIo, "injected: link dropped"));
+  failing.hang_call(3, std::chrono::seconds(30));
+  EXPECT_TRUE(failing.run(kSqueue, milliseconds(100)).ok());                   // call 1
+  auto second = failing.run_with_input({"cat"}, "in", milliseconds(100));      // call 2
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Errc::kIo);
+  auto start = Clock::now();
+  auto third = failing.run_with_input({"cat"}, "in", milliseconds(50));        // call 3
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, Errc::kTimeout);
+  EXPECT_LT(Clock::now() - start, milliseconds(2000));
+  EXPECT_TRUE(failing.run_with_input({"cat"}, "in", milliseconds(100)).ok());  // call 4
+  EXPECT_EQ(failing.run_calls(), 4);
+  EXPECT_EQ(fake.inputs(), (std::vector<std::string>{"", "in"}));  // faulted calls never arrived
+
+  failing.fail_all(make_error(Errc::kUnreachable, "down"));
+  auto down = failing.run_with_input({"cat"}, "in", milliseconds(100));
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.error().code, Errc::kUnreachable);
+  EXPECT_EQ(failing.run_calls(), 5);
 }
 
 TEST(FailingRemote, FailAllUntilHealed) {

@@ -38,7 +38,7 @@ class MountServiceTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(state_dir_); }
 
   std::unique_ptr<MountService> make() {
-    auto service = MountService::create(config_, state_dir_.string(), clock_,
+    auto service = MountService::create(config_, MountOptions{state_dir_.string(), "#!/bin/bash\n"}, clock_,
                                         [this](const config::ClusterConfig& c) -> std::shared_ptr<backend::Remote> {
                                           return c.name == "alpha" ? alpha_remote_ : beta_remote_;
                                         });
@@ -57,10 +57,10 @@ class MountServiceTest : public ::testing::Test {
       ino = attr->ino;
       start = end + 1;
     }
-    auto h = s.ns().open(ino, fs::OpenMode::kRead);
+    auto h = s.ns().open(ino, fs::OpenRequest{});
     if (!h.ok()) return "ERROR " + h.error().describe();
-    auto text = s.ns().read(*h, 0, 1 << 20);
-    s.ns().release(*h);
+    auto text = s.ns().read(h->handle, 0, 1 << 20);
+    s.ns().release(h->handle);
     return *text;
   }
 
@@ -79,7 +79,7 @@ TEST_F(MountServiceTest, TheTreeShowsEveryClusterAndGpuType) {
   ASSERT_TRUE(root.ok());
   std::vector<std::string> names;
   for (auto& e : *root) names.push_back(e.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"README", "clusters", "gpus"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"README", "clusters", "gpus", "jobs", "projects"}));
   EXPECT_EQ(read(*service, "clusters/alpha/status"), "up: 0 ms round trip, SLURM 22.05.8\n");
   EXPECT_EQ(read(*service, "clusters/beta/status"), "down: connection refused by 127.0.0.1:22\n");
   EXPECT_NE(read(*service, "clusters/alpha/gpus").find("A100   4      0     2"), std::string::npos);
@@ -111,7 +111,7 @@ TEST_F(MountServiceTest, ReadsBeforeTheFirstCheckWaitOnceAndBoundedly) {
   config_.clusters[1].connect_timeout = std::chrono::seconds(1);
   auto hanging = std::make_shared<backend::FailingRemote>(*beta_remote_);
   hanging->hang_all(std::chrono::seconds(30));  // beta never answers
-  auto service = MountService::create(config_, state_dir_.string(), clock_,
+  auto service = MountService::create(config_, MountOptions{state_dir_.string(), "#!/bin/bash\n"}, clock_,
                                       [&](const config::ClusterConfig& c) -> std::shared_ptr<backend::Remote> {
                                         if (c.name == "alpha") return alpha_remote_;
                                         return hanging;

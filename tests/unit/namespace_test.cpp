@@ -111,34 +111,43 @@ TEST(NamespaceTest, StatSizeMatchesReadAndHandlesAreConsistent) {
   auto status = ns.lookup(sub->ino, "status");
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->size, 3u);
-  auto handle = ns.open(status->ino, OpenMode::kRead);
+  auto handle = ns.open(status->ino, OpenRequest{});
   ASSERT_TRUE(handle.ok());
   *tree.dynamic_text = "version two\n";
   EXPECT_EQ(ns.getattr(status->ino)->size, 12u) << "stat shows the current rendering";
-  EXPECT_EQ(ns.read(*handle, 0, 100).value(), "v1\n") << "an open handle keeps its rendering";
-  EXPECT_EQ(ns.read(*handle, 1, 1).value(), "1");
-  EXPECT_EQ(ns.read(*handle, 3, 10).value(), "");
-  EXPECT_EQ(ns.read(*handle, 99, 10).value(), "");
-  ns.release(*handle);
+  EXPECT_EQ(ns.read(handle->handle, 0, 100).value(), "v1\n") << "an open handle keeps its rendering";
+  EXPECT_EQ(ns.read(handle->handle, 1, 1).value(), "1");
+  EXPECT_EQ(ns.read(handle->handle, 3, 10).value(), "");
+  EXPECT_EQ(ns.read(handle->handle, 99, 10).value(), "");
+  ns.release(handle->handle);
   EXPECT_EQ(ns.open_handles(), 0u);
-  auto fresh = ns.open(status->ino, OpenMode::kRead);
-  EXPECT_EQ(ns.read(*fresh, 0, 100).value(), "version two\n");
-  ns.release(*fresh);
+  auto fresh = ns.open(status->ino, OpenRequest{});
+  EXPECT_EQ(ns.read(fresh->handle, 0, 100).value(), "version two\n");
+  ns.release(fresh->handle);
 }
 
 TEST(NamespaceTest, WritesAndDirectoryOpensAreRefused) {
   Tree tree;
   Namespace ns(tree.root());
   auto readme = ns.lookup(kRootInode, "README");
-  auto write = ns.open(readme->ino, OpenMode::kWrite);
+  auto write = ns.open(readme->ino, OpenRequest{true, false, false});
   ASSERT_FALSE(write.ok());
   EXPECT_EQ(write.error().code, Errc::kReadOnly);
   EXPECT_NE(write.error().message.find("'README'"), std::string::npos);
   auto sub = ns.lookup(kRootInode, "sub");
-  EXPECT_EQ(ns.open(sub->ino, OpenMode::kRead).error().code, Errc::kIsDirectory);
-  Error refused = ns.refuse_mutation(sub->ino, "new.txt", "create");
-  EXPECT_EQ(refused.code, Errc::kReadOnly);
-  EXPECT_NE(refused.message.find("'sub/new.txt'"), std::string::npos);
+  EXPECT_EQ(ns.open(sub->ino, OpenRequest{}).error().code, Errc::kIsDirectory);
+  auto created = ns.create(sub->ino, "new.txt", 0644, OpenRequest{true, false, false});
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, Errc::kReadOnly);
+  EXPECT_NE(created.error().message.find("'sub/new.txt'"), std::string::npos) << created.error().message;
+  EXPECT_EQ(ns.unlink(kRootInode, "README").error().code, Errc::kReadOnly);
+  EXPECT_EQ(ns.mkdir(kRootInode, "x").error().code, Errc::kReadOnly);
+  EXPECT_EQ(ns.rmdir(kRootInode, "sub").error().code, Errc::kReadOnly);
+  EXPECT_EQ(ns.rename(kRootInode, "README", kRootInode, "R").error().code, Errc::kReadOnly);
+  EXPECT_EQ(ns.symlink(kRootInode, "l", "/x").error().code, Errc::kReadOnly);
+  EXPECT_EQ(ns.setattr(readme->ino, AttrChange{0, std::nullopt, std::nullopt}, std::nullopt).error().code,
+            Errc::kReadOnly);
+  EXPECT_TRUE(ns.lookup(kRootInode, "README").ok()) << "nothing was removed";
 }
 
 TEST(NamespaceTest, KnownInodesUnderAPrefix) {
@@ -163,11 +172,11 @@ TEST(NamespaceTest, ConcurrentReadersSeeWholeRenderings) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 500; ++i) {
-        auto h = ns.open(status, OpenMode::kRead);
+        auto h = ns.open(status, OpenRequest{});
         if (!h.ok()) { ++bad; continue; }
-        auto text = ns.read(*h, 0, 4096);
+        auto text = ns.read(h->handle, 0, 4096);
         if (!text.ok() || text->empty() || text->back() != '\n') ++bad;
-        ns.release(*h);
+        ns.release(h->handle);
         if (!ns.lookup(kRootInode, "dyn").ok()) ++bad;
       }
     });

@@ -1,0 +1,76 @@
+// job_poll_loop.cpp — scheduling JobPoller cycles for one cluster.
+#include "app/job_poll_loop.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace mmcfs::app {
+
+JobPollLoop::JobPollLoop(config::ClusterConfig cluster, std::shared_ptr<backend::Remote> remote,
+                         backend::JobStore& jobs, const Clock& clock, std::function<void()> on_change)
+    : cluster_(std::move(cluster)), remote_(std::move(remote)), poller_(jobs, clock), on_change_(std::move(on_change)) {}
+
+JobPollLoop::~JobPollLoop() { stop(); }
+
+void JobPollLoop::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void JobPollLoop::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void JobPollLoop::poll_now() {
+  {
+    std::lock_guard lock(mu_);
+    requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+backend::PollStats JobPollLoop::poll_once() {
+  backend::PollStats stats = poller_.poll(*remote_, cluster_);
+  if (!stats.error.empty()) {
+    ++failures_;
+    log::debug("{}: job poll: {}", cluster_.name, stats.error);
+  } else {
+    failures_ = 0;
+  }
+  {
+    std::lock_guard lock(mu_);
+    last_ = stats;
+  }
+  if (stats.jobs_updated > 0 && on_change_) on_change_();
+  return stats;
+}
+
+backend::PollStats JobPollLoop::last_stats() const {
+  std::lock_guard lock(mu_);
+  return last_;
+}
+
+void JobPollLoop::run() {
+  while (true) {
+    poll_once();
+    // Backoff while the cluster fails: 1 s, 2 s, 4 s ... capped at the interval.
+    std::chrono::milliseconds delay = cluster_.job_poll_interval;
+    if (failures_ > 0) {
+      delay = std::min<std::chrono::milliseconds>(delay, std::chrono::seconds(1) * (1 << std::min(failures_ - 1, 10)));
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, delay, [this] { return stopping_ || requested_; });
+    if (stopping_) return;
+    requested_ = false;
+  }
+}
+
+}  // namespace mmcfs::app

@@ -1,0 +1,239 @@
+// launch_service.cpp — validate, record, submit idempotently, reconcile.
+#include "app/launch_service.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/log.h"
+#include "common/quote.h"
+#include "common/text.h"
+#include "launch/sbatch_script.h"
+#include "project/git_repo.h"
+#include "project/project_config.h"
+
+namespace mmcfs::app {
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string first_lines(const std::string& text, int n) {
+  std::string out;
+  std::istringstream in(text);
+  std::string line;
+  for (int i = 0; i < n && std::getline(in, line); ++i) out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
+bool connection_never_made(Errc code) {
+  return code == Errc::kUnreachable || code == Errc::kHostKey || code == Errc::kAuthFailed;
+}
+
+}  // namespace
+
+LaunchService::LaunchService(const config::Config& config, backend::ProjectStore& projects, backend::JobStore& jobs,
+                             std::map<std::string, std::shared_ptr<backend::Remote>> remotes,
+                             std::string dropzone_root, std::string sbatch_template)
+    : config_(config),
+      projects_(projects),
+      jobs_(jobs),
+      remotes_(std::move(remotes)),
+      dropzone_root_(std::move(dropzone_root)),
+      template_(std::move(sbatch_template)) {}
+
+std::optional<launch::LaunchSpec> LaunchService::last_launch(const std::string& project) const {
+  std::string yaml = jobs_.last_launch(project);
+  if (yaml.empty()) return std::nullopt;
+  launch::ParseContext ctx{"(last launch of " + project + ")", &config_.clusters, {}};
+  auto spec = launch::parse_launch(yaml, ctx);
+  if (!spec.ok()) return std::nullopt;  // the config changed since: no defaults
+  return *spec;
+}
+
+std::string LaunchService::launch_template(const std::string& project) const {
+  auto last = last_launch(project);
+  launch::LaunchSpec spec;
+  if (last) {
+    spec = *last;
+    spec.name = last->name;
+    spec.description.clear();
+    spec.commit.clear();
+  } else {
+    spec.name = project + "-run";
+    if (!config_.clusters.empty()) {
+      const auto& c = config_.clusters.front();
+      spec.cluster = c.name;
+      if (!c.allowed_partitions.empty()) spec.partition = c.allowed_partitions.front();
+    }
+  }
+  std::string header = fmt::format(
+      "launch.yaml for project {} — {}\n"
+      "Copy it, edit it, and save it into projects/{}/new/ to launch:\n"
+      "  cp launch.yaml /tmp/l.yaml && $EDITOR /tmp/l.yaml && cp /tmp/l.yaml new/\n"
+      "commit: leave it out to run at the current HEAD (it must be pushed).",
+      project, last ? "prefilled with your last launch" : "no launch yet: defaults", project);
+  return launch::to_launch_yaml(spec, header);
+}
+
+Result<fs::LaunchTrigger::Outcome> LaunchService::launch(const std::string& project, const std::string& file_name,
+                                                        const std::string& text) {
+  auto entry = projects_.get(project);
+  if (!entry) return make_error(Errc::kNotFound, "project '" + project + "' is not known");
+  auto project_config = project::load_project_config(entry->path);
+  if (!project_config.ok()) return project_config.error();
+
+  launch::ParseContext ctx{"projects/" + project + "/new/" + file_name, &config_.clusters, {last_launch(project)}};
+  auto spec = launch::parse_launch(text, ctx);
+  if (!spec.ok()) return spec.error();
+  const config::ClusterConfig* cluster = config_.find(spec->cluster);
+  if (cluster == nullptr) return make_error(Errc::kInternal, "validated cluster '" + spec->cluster + "' vanished");
+
+  auto repo = project::inspect_repo(entry->path);
+  if (!repo.ok()) return repo.error();
+  auto commit = project::resolve_commit(entry->path, spec->commit);
+  if (!commit.ok()) return make_error(Errc::kInvalidArgument, ctx.file_name + ": commit: " + commit.error().message);
+  auto pushed = project::remote_branch_containing(entry->path, *commit);
+  if (!pushed.ok()) return make_error(Errc::kInvalidArgument, ctx.file_name + ": " + pushed.error().message);
+
+  backend::JobRecord record;
+  record.project = project;
+  record.cluster = cluster->name;
+  record.launch_text = text;
+  record.spec_yaml = launch::to_launch_yaml(*spec);
+  record.commit = *commit;
+  record.source_file = file_name;
+  auto inserted = jobs_.insert(std::move(record), spec->name);
+  if (!inserted.ok()) return inserted.error();
+  backend::JobRecord job = std::move(*inserted);
+
+  launch::ScriptInputs inputs{*spec, *project_config, project, repo->remote_url, *commit, job.id, job.token,
+                              cluster->workspace};
+  auto script = launch::render_script(template_, inputs);
+  if (!script.ok()) {
+    (void)jobs_.remove(job.id);
+    return script.error();
+  }
+  job.script = *script;
+  job.command = shell_join(launch::training_argv(*spec, *project_config));
+  if (auto s = jobs_.update(job); !s.ok()) return s.error();
+
+  Error error{Errc::kInternal, ""};
+  switch (submit(job, *cluster, &error)) {
+    case SubmitResult::kConfirmed:
+      if (auto s = jobs_.set_last_launch(project, job.spec_yaml); !s.ok()) log::warn("{}", s.error().message);
+      return fs::LaunchTrigger::Outcome{job.id, receipt(job), false, ""};
+    case SubmitResult::kNotSent:
+    case SubmitResult::kRefused:
+      (void)jobs_.remove(job.id);
+      return error;
+    case SubmitResult::kInDoubt:
+      return fs::LaunchTrigger::Outcome{
+          job.id, "", true,
+          fmt::format("{} was recorded as job {} but {} did not confirm the submission ({}).\n"
+                      "mmcfs finishes it exactly once: when {} answers, it checks whether SLURM already has "
+                      "the job (token {}) and submits it only if not.\n"
+                      "Do not save the file again; watch jobs/{}/status.",
+                      file_name, job.id, cluster->name, error.message, cluster->name, job.token, job.id)};
+  }
+  return make_error(Errc::kInternal, "unreachable");
+}
+
+LaunchService::SubmitResult LaunchService::submit(backend::JobRecord& job, const config::ClusterConfig& cluster,
+                                                  Error* error) {
+  auto remote = remotes_.find(cluster.name);
+  if (remote == remotes_.end()) {
+    *error = make_error(Errc::kInternal, "no connection for cluster " + cluster.name);
+    return SubmitResult::kNotSent;
+  }
+  auto result = remote->second->run_with_input(launch::submit_argv(cluster.workspace, job.token), job.script,
+                                               cluster.command_timeout);
+  if (!result.ok()) {
+    if (connection_never_made(result.error().code)) {
+      *error = make_error(result.error().code, "cluster " + cluster.name + " is not reachable, nothing was "
+                                                   "submitted: " + result.error().message);
+      return SubmitResult::kNotSent;
+    }
+    *error = result.error();
+    job.reason = "in doubt: " + result.error().message;
+    (void)jobs_.update(job);
+    return SubmitResult::kInDoubt;
+  }
+  if (result->exit_code != 0) {
+    std::string why = trim(result->err.empty() ? result->out : result->err);
+    *error = make_error(Errc::kRemoteFailed, "sbatch on " + cluster.name + " refused the job (exit " +
+                                                 std::to_string(result->exit_code) + "):\n" + first_lines(why, 20));
+    return SubmitResult::kRefused;
+  }
+  std::string id = trim(result->out);
+  // sbatch --parsable prints "<id>" or "<id>;<cluster>".
+  if (!is_decimal_integer(id.substr(0, id.find(';'))) || id.front() == '-') {
+    *error = make_error(Errc::kRemoteFailed, "sbatch printed no job id: '" + first_lines(id, 3) + "'");
+    job.reason = "in doubt: " + error->message;
+    (void)jobs_.update(job);
+    return SubmitResult::kInDoubt;
+  }
+  job.slurm_id = id.substr(0, id.find(';'));
+  job.state = backend::job_state::kPending;
+  job.reason.clear();
+  if (auto s = jobs_.update(job); !s.ok()) {
+    *error = s.error();
+    return SubmitResult::kInDoubt;
+  }
+  log::info("{}: submitted as SLURM job {} on {}", job.id, job.slurm_id, cluster.name);
+  return SubmitResult::kConfirmed;
+}
+
+int LaunchService::reconcile(const std::string& cluster_name) {
+  int confirmed = 0;
+  for (auto job : jobs_.in_state(backend::job_state::kSubmitting)) {
+    if (!cluster_name.empty() && job.cluster != cluster_name) continue;
+    const config::ClusterConfig* cluster = config_.find(job.cluster);
+    if (cluster == nullptr || job.script.empty()) continue;
+    Error error{Errc::kInternal, ""};
+    switch (submit(job, *cluster, &error)) {
+      case SubmitResult::kConfirmed:
+        ++confirmed;
+        if (auto s = jobs_.set_last_launch(job.project, job.spec_yaml); !s.ok()) log::warn("{}", s.error().message);
+        finish_source_file(job);
+        break;
+      case SubmitResult::kRefused:
+        job.state = backend::job_state::kFailed;
+        job.reason = "submission failed: " + error.message;
+        (void)jobs_.update(job);
+        break;
+      case SubmitResult::kNotSent:
+      case SubmitResult::kInDoubt:
+        log::info("{}: still in doubt ({})", job.id, error.message);
+        if (connection_never_made(error.code)) return confirmed;  // the cluster is down: try later
+        break;
+    }
+  }
+  return confirmed;
+}
+
+// After a crash between sbatch and recording, the launch file may still sit
+// in new/: once the job is confirmed, it leaves, as after a normal launch.
+void LaunchService::finish_source_file(const backend::JobRecord& job) {
+  if (job.source_file.empty()) return;
+  std::string path = dropzone_dir(job.project) + "/" + job.source_file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return;
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  if (text != job.launch_text) return;  // the user has changed it since: theirs now
+  ::unlink(path.c_str());
+  ::unlink((path + ".error").c_str());
+  std::ofstream(path + ".submitted") << receipt(job);
+}
+
+std::string LaunchService::receipt(const backend::JobRecord& job) const {
+  return fmt::format("{} became job {}\n  SLURM job {} on {}, commit {}\n  files: jobs/{}/  (also projects/{}/last)\n",
+                     job.source_file, job.id, job.slurm_id, job.cluster, job.commit.substr(0, 12), job.id,
+                     job.project);
+}
+
+}  // namespace mmcfs::app

@@ -1,0 +1,292 @@
+// job_poller.cpp — the poller's cycle (see job_poller.h).
+//
+// Thread rules: as job_poller.h. mu_ is taken only around the two small maps,
+// never across a remote call or a JobStore call.
+#include "backend/job_poller.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/log.h"
+#include "launch/sbatch_script.h"
+
+namespace mmcfs::backend {
+namespace {
+
+// SLURM states in which the batch script has begun (or began) to run.
+bool has_started_state(const std::string& state) {
+  static const std::set<std::string> kStarted = {"RUNNING",  "COMPLETING", "SUSPENDED", "STAGE_OUT",
+                                                 "SIGNALING", "STOPPED",   "RESIZING"};
+  return kStarted.count(state) > 0;
+}
+
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  if (line.size() > 200) line = line.substr(0, 200) + "...";
+  return line;
+}
+
+std::string command_failure(const char* what, const CommandResult& r) {
+  return fmt::format("{} exited {}: {}", what, r.exit_code, first_line(r.err.empty() ? r.out : r.err));
+}
+
+bool same_update(const JobRecord& j, const JobUpdate& u) {
+  return j.state == u.state && j.reason == u.reason && j.started_at == u.started_at && j.ended_at == u.ended_at &&
+         j.exit_code == u.exit_code;
+}
+
+// The first answer in `rows` (indexed by id) that is the record's job.
+const SlurmJobStatus* find_answer(const std::multimap<std::string, const SlurmJobStatus*>& rows,
+                                  const JobRecord& job) {
+  auto [begin, end] = rows.equal_range(job.slurm_id);
+  for (auto it = begin; it != end; ++it) {
+    if (same_job(job, *it->second)) return it->second;
+  }
+  return nullptr;
+}
+
+std::multimap<std::string, const SlurmJobStatus*> index_by_id(const std::vector<SlurmJobStatus>& rows) {
+  std::multimap<std::string, const SlurmJobStatus*> by_id;
+  for (const SlurmJobStatus& row : rows) by_id.emplace(row.slurm_id, &row);
+  return by_id;
+}
+
+JobUpdate unchanged(const JobRecord& j) { return {j.state, j.reason, j.started_at, j.ended_at, j.exit_code}; }
+
+}  // namespace
+
+bool same_job(const JobRecord& record, const SlurmJobStatus& s) {
+  if (s.slurm_id != record.slurm_id) return false;
+  if (!s.comment.empty()) return s.comment == record.token;
+  if (!s.submit_time) return true;
+  auto skew = *s.submit_time - record.submitted_at;
+  if (skew < decltype(skew)::zero()) skew = -skew;
+  return skew <= JobPoller::kSubmitTimeTolerance;
+}
+
+JobUpdate update_from_slurm(const JobRecord& record, const SlurmJobStatus& s, WallTime now) {
+  JobUpdate u = unchanged(record);
+  u.state = s.state;
+  u.reason = s.reason;
+  if (!job_state::is_final(s.state)) {
+    if (has_started_state(s.state) && s.start_time) u.started_at = s.start_time;
+    return u;
+  }
+  // A job cancelled while pending: SLURM sets StartTime = EndTime = the
+  // cancel time and exit code 0 (tests/data/alpha-squeue-poll.txt, job 258).
+  bool never_started = s.state == job_state::kCancelled && !record.started_at &&
+                       (!s.start_time || (s.end_time && *s.start_time >= *s.end_time)) &&
+                       s.exit_code.value_or(0) == 0;
+  u.ended_at = s.end_time ? s.end_time : std::optional<WallTime>(now);
+  if (never_started) {
+    u.reason = "cancelled before it started";
+    u.exit_code = std::nullopt;
+    return u;
+  }
+  if (s.start_time) u.started_at = s.start_time;
+  u.exit_code = s.exit_code;
+  if (s.state == job_state::kCompleted || s.state == job_state::kCancelled) u.reason.clear();
+  return u;
+}
+
+bool JobPoller::accounting_disabled(const std::string& cluster) const {
+  std::lock_guard lock(mu_);
+  auto it = accounting_disabled_.find(cluster);
+  return it != accounting_disabled_.end() && it->second;
+}
+
+std::vector<JobRecord> JobPoller::active_jobs(const std::string& cluster) const {
+  std::vector<JobRecord> active;
+  for (JobRecord& j : jobs_.list(/*include_archived=*/true)) {
+    if (j.cluster == cluster && !j.slurm_id.empty() && !job_state::is_final(j.state) &&
+        j.state != job_state::kUnknown) {
+      active.push_back(std::move(j));
+    }
+  }
+  return active;
+}
+
+bool JobPoller::apply(const JobRecord& snapshot, const JobUpdate& update) {
+  // Re-read: the record may have changed while the remote answered.
+  std::optional<JobRecord> current = jobs_.get(snapshot.id);
+  if (!current || job_state::is_final(current->state) || current->state == job_state::kUnknown ||
+      current->slurm_id != snapshot.slurm_id || same_update(*current, update)) {
+    return false;
+  }
+  JobRecord next = std::move(*current);
+  next.state = update.state;
+  next.reason = update.reason;
+  next.started_at = update.started_at;
+  next.ended_at = update.ended_at;
+  next.exit_code = update.exit_code;
+  if (Status s = jobs_.update(next); !s.ok()) {
+    log::warn("{}: status {} not saved: {}", next.id, next.state, s.error().describe());
+    return false;
+  }
+  if (job_state::is_final(next.state) || next.state == job_state::kUnknown) {
+    log::info("{}: SLURM job {} on {} is {}", next.id, next.slurm_id, next.cluster, next.state);
+  }
+  return true;
+}
+
+WallTime JobPoller::missing_since(const std::string& job_id, WallTime now) {
+  std::lock_guard lock(mu_);
+  return missing_since_.try_emplace(job_id, now).first->second;
+}
+
+void JobPoller::forget_missing(const std::string& job_id) {
+  std::lock_guard lock(mu_);
+  missing_since_.erase(job_id);
+}
+
+PollStats JobPoller::poll(Remote& remote, const config::ClusterConfig& cluster) {
+  PollStats stats;
+  std::vector<JobRecord> active = active_jobs(cluster.name);
+  stats.active_jobs = static_cast<int>(active.size());
+  if (active.empty()) return stats;
+
+  ++stats.squeue_calls;
+  auto queue = remote.run(kSqueuePollArgv, cluster.command_timeout);
+  if (!queue.ok()) {
+    stats.error = "squeue: " + queue.error().describe();
+    return stats;
+  }
+  if (queue->exit_code != 0) {
+    stats.error = command_failure("squeue", *queue);
+    return stats;
+  }
+  auto rows = parse_squeue_poll(queue->out);
+  if (!rows.ok()) {
+    stats.error = rows.error().describe();
+    return stats;
+  }
+  auto by_id = index_by_id(*rows);
+  WallTime now = clock_.now();
+  std::vector<JobRecord> vanished;
+  for (const JobRecord& job : active) {
+    const SlurmJobStatus* answer = find_answer(by_id, job);
+    if (answer == nullptr) {
+      vanished.push_back(job);
+      continue;
+    }
+    forget_missing(job.id);
+    if (apply(job, update_from_slurm(job, *answer, now))) ++stats.jobs_updated;
+  }
+  if (vanished.empty()) return stats;
+
+  bool sacct_failed = false;
+  vanished = resolve_by_sacct(remote, cluster, std::move(vanished), sacct_failed, stats);
+  if (vanished.empty() || !stats.error.empty()) return stats;
+  // Without a working sacct the poller still reads markers, but does not
+  // give up on a job while accounting might still know it.
+  resolve_by_markers(remote, cluster, vanished, /*may_give_up=*/!sacct_failed, stats);
+  return stats;
+}
+
+std::vector<JobRecord> JobPoller::resolve_by_sacct(Remote& remote, const config::ClusterConfig& cluster,
+                                                   std::vector<JobRecord> vanished, bool& sacct_failed,
+                                                   PollStats& stats) {
+  if (accounting_disabled(cluster.name)) return vanished;
+  std::vector<std::string> ids;
+  for (const JobRecord& j : vanished) ids.push_back(j.slurm_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  ++stats.sacct_calls;
+  auto r = remote.run(sacct_argv(ids), cluster.command_timeout);
+  if (!r.ok()) {
+    stats.error = "sacct: " + r.error().describe();
+    return {};
+  }
+  if (sacct_accounting_disabled(r->err)) {
+    log::info("{}: SLURM accounting is disabled; finished jobs are resolved from their exit_status files",
+              cluster.name);
+    std::lock_guard lock(mu_);
+    accounting_disabled_[cluster.name] = true;
+    return vanished;
+  }
+  if (r->exit_code != 0) {
+    log::warn("{}: {}; trying the exit_status files", cluster.name, command_failure("sacct", *r));
+    sacct_failed = true;
+    return vanished;
+  }
+  auto rows = parse_sacct(r->out);
+  if (!rows.ok()) {
+    log::warn("{}: {}; trying the exit_status files", cluster.name, rows.error().describe());
+    sacct_failed = true;
+    return vanished;
+  }
+  auto by_id = index_by_id(*rows);
+  WallTime now = clock_.now();
+  std::vector<JobRecord> unresolved;
+  for (JobRecord& job : vanished) {
+    const SlurmJobStatus* answer = find_answer(by_id, job);
+    if (answer == nullptr || !job_state::is_final(answer->state)) {
+      unresolved.push_back(std::move(job));
+      continue;
+    }
+    forget_missing(job.id);
+    if (apply(job, update_from_slurm(job, *answer, now))) ++stats.jobs_updated;
+  }
+  return unresolved;
+}
+
+void JobPoller::resolve_by_markers(Remote& remote, const config::ClusterConfig& cluster,
+                                   const std::vector<JobRecord>& vanished, bool may_give_up, PollStats& stats) {
+  std::vector<JobDirRef> refs;
+  for (const JobRecord& j : vanished) refs.push_back({j.token, launch::job_dir(cluster.workspace, j.token)});
+
+  ++stats.marker_calls;
+  auto r = remote.run_with_input(kMarkerArgv, marker_input(refs), cluster.command_timeout);
+  if (!r.ok()) {
+    stats.error = "exit_status markers: " + r.error().describe();
+    return;
+  }
+  if (r->exit_code != 0) {
+    stats.error = command_failure("exit_status markers", *r);
+    return;
+  }
+  auto markers = parse_markers(r->out);
+  if (!markers.ok()) {
+    stats.error = markers.error().describe();
+    return;
+  }
+  std::map<std::string, const JobMarker*> by_token;
+  for (const JobMarker& m : *markers) by_token.emplace(m.token, &m);
+
+  WallTime now = clock_.now();
+  for (const JobRecord& job : vanished) {
+    auto it = by_token.find(job.token);
+    const JobMarker* marker = it == by_token.end() ? nullptr : it->second;
+    JobUpdate u = unchanged(job);
+    if (!u.started_at && marker != nullptr) u.started_at = marker->started_at;
+    if (marker != nullptr && marker->exit_status) {
+      int status = *marker->exit_status;
+      u.state = status == 0 ? job_state::kCompleted : job_state::kFailed;
+      u.exit_code = status;
+      u.ended_at = now;  // when it was found; SLURM no longer says when it ended
+      u.reason = status == 0 ? "" : fmt::format("exit status {} (from the job's exit_status file)", status);
+      forget_missing(job.id);
+    } else {
+      WallTime since = missing_since(job.id, now);
+      if (may_give_up && now - since >= kUnknownAfter) {
+        u.state = job_state::kUnknown;
+        u.ended_at = since;
+        u.reason = fmt::format(
+            "outcome could not be determined: SLURM job {} left the queue, SLURM {}, and the job {} no "
+            "exit_status file in {}{}",
+            job.slurm_id, accounting_disabled(cluster.name) ? "keeps no accounting" : "accounting has no record of it",
+            u.started_at ? "started but left" : "never started and left",
+            launch::job_dir(cluster.workspace, job.token),
+            u.started_at ? " (killed by SIGKILL, out of memory or a node failure?)" : " (cancelled while pending?)");
+        forget_missing(job.id);
+      }
+    }
+    if (apply(job, u)) ++stats.jobs_updated;
+  }
+}
+
+}  // namespace mmcfs::backend

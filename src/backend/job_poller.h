@@ -1,0 +1,124 @@
+// job_poller.h — one status cycle for the jobs of one cluster.
+//
+// A cycle runs at most three remote commands, however many jobs there are:
+//   1. squeue (always, if the cluster has active jobs): every job of the user
+//      that the controller holds, active or finished within MinJobAge
+//      (kSqueuePollArgv). Most jobs are settled here, finished ones included,
+//      with SLURM's own state and exit code.
+//   2. sacct (only if some active job is no longer in squeue, and the cluster
+//      keeps accounting): one command for all of those ids. A cluster whose
+//      sacct says "accounting storage is disabled" is remembered and never
+//      asked again by this poller.
+//   3. the markers (only for jobs still unresolved): one command reading
+//      every such job's exit_status and started files (kMarkerArgv).
+// A job that left the queue with a marker becomes COMPLETED (0) or FAILED
+// (its status). With no marker and no record anywhere, the poller keeps
+// asking for kUnknownAfter (measured on the injected clock from the first
+// cycle that missed it; the count restarts with the process), then sets the
+// state "UNKNOWN" (job_state::kUnknown) with a reason saying the outcome could
+// not be determined; UNKNOWN jobs are not polled again.
+//
+// Which records are polled: state not final (job_state::is_final), not
+// UNKNOWN, slurm_id known, cluster == the cluster polled. A job in a final
+// state is never polled or written again.
+//
+// Identity: SLURM reuses ids, so an answer is applied to a record only if the
+// id matches and it is the same job: the comment, when SLURM reports one,
+// must be the record's token (mmcfs submits with --comment <token>); without
+// a comment the submit time must lie within kSubmitTimeTolerance of the
+// record's submitted_at (mmcfs's clock before sbatch vs the controller's).
+//
+// Thread rules: poll() may run concurrently for different clusters (and for
+// the same one). No lock is held while a remote command runs: the poller
+// snapshots the active jobs, runs the commands, then re-reads each record
+// just before writing it and writes only if it is still not final and has
+// the same slurm_id. mu_ guards only the poller's small memory (accounting
+// per cluster, first-missed times).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/job_parsers.h"
+#include "backend/job_store.h"
+#include "backend/remote.h"
+#include "common/clock.h"
+#include "config/cluster_config.h"
+
+namespace mmcfs::backend {
+
+// The state of a job whose outcome could not be determined (see above).
+
+// The fields of a record the poller writes.
+struct JobUpdate {
+  std::string state;
+  std::string reason;
+  std::optional<WallTime> started_at;
+  std::optional<WallTime> ended_at;
+  std::optional<int> exit_code;
+};
+
+struct PollStats {
+  int squeue_calls = 0, scontrol_calls = 0, marker_calls = 0, jobs_updated = 0;
+  int sacct_calls = 0;
+  int active_jobs = 0;  // jobs the cycle asked about
+  // Why the cycle stopped early ("" if it did not): the remote could not be
+  // reached or a command failed. Records are left as they were.
+  std::string error;
+  // scontrol_calls stays 0: squeue -t all lists the same controller records.
+  int remote_calls() const { return squeue_calls + scontrol_calls + sacct_calls + marker_calls; }
+};
+
+class JobPoller {
+ public:
+  static constexpr std::chrono::minutes kUnknownAfter{10};
+  static constexpr std::chrono::minutes kSubmitTimeTolerance{10};
+
+  JobPoller(JobStore& jobs, const Clock& clock) : jobs_(jobs), clock_(clock) {}
+
+  // One cycle for one cluster (see the file comment). Commands are bounded
+  // by cluster.command_timeout. Makes no remote call if the cluster has no
+  // active job.
+  PollStats poll(Remote& remote, const config::ClusterConfig& cluster);
+
+  // True once this cluster's sacct said accounting is disabled.
+  bool accounting_disabled(const std::string& cluster) const;
+
+ private:
+  std::vector<JobRecord> active_jobs(const std::string& cluster) const;
+  // Resolves `vanished` through sacct; returns those still unresolved.
+  // `sacct_failed` is set if sacct could not answer (not: accounting off).
+  std::vector<JobRecord> resolve_by_sacct(Remote& remote, const config::ClusterConfig& cluster,
+                                          std::vector<JobRecord> vanished, bool& sacct_failed,
+                                          PollStats& stats);
+  void resolve_by_markers(Remote& remote, const config::ClusterConfig& cluster,
+                          const std::vector<JobRecord>& vanished, bool may_give_up, PollStats& stats);
+  // Writes `update` into the job's current record if it is still the same
+  // active job and something changed. Returns true if it wrote.
+  bool apply(const JobRecord& snapshot, const JobUpdate& update);
+  // When this cycle first missed the job (now, if it had not been missed).
+  WallTime missing_since(const std::string& job_id, WallTime now);
+  void forget_missing(const std::string& job_id);
+
+  JobStore& jobs_;
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  std::map<std::string, bool> accounting_disabled_;   // GUARDED_BY(mu_), by cluster
+  std::map<std::string, WallTime> missing_since_;     // GUARDED_BY(mu_), by job id
+};
+
+// True if the SLURM answer `s` describes the job of `record` (id, token or
+// submit time; see the file comment).
+bool same_job(const JobRecord& record, const SlurmJobStatus& s);
+
+// What SLURM's answer means for the record: SLURM's state and reason; the
+// start time once the job has started; for a final state the end time
+// (`now` if SLURM gave none) and the exit code, except for a job cancelled
+// before it started, which gets neither a start time nor an exit code.
+JobUpdate update_from_slurm(const JobRecord& record, const SlurmJobStatus& s, WallTime now);
+
+}  // namespace mmcfs::backend

@@ -1,0 +1,108 @@
+// job_store.h — every job mmcfs launched, durable in SQLite and indexed in
+// memory so that listing jobs/ or reading a status never touches the disk
+// or the network.
+//
+// A job is recorded (state SUBMITTING, with a unique token that SLURM keeps
+// as the job's comment) BEFORE anything reaches the cluster; the SLURM id is
+// added when sbatch answers. That ordering is what makes launching exactly
+// once possible: a SUBMITTING job found at start-up is reconciled by its
+// token, never submitted blindly again.
+//
+// Job ids ("00042-lr-sweep") are short, unique across clusters, and sort by
+// submission time: a zero-padded sequence number and a slug of the name.
+//
+// Thread rules: safe from any thread; mu_ guards the index. SQLite writes
+// happen under mu_ (local disk, never the network).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/state_store.h"
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace mmcfs::backend {
+
+// SLURM job states mmcfs uses, plus its own SUBMITTING.
+namespace job_state {
+inline constexpr const char* kSubmitting = "SUBMITTING";
+inline constexpr const char* kPending = "PENDING";
+inline constexpr const char* kRunning = "RUNNING";
+inline constexpr const char* kCompleted = "COMPLETED";
+inline constexpr const char* kFailed = "FAILED";
+inline constexpr const char* kCancelled = "CANCELLED";
+// mmcfs's own: the outcome could not be determined (see job_poller.h).
+inline constexpr const char* kUnknown = "UNKNOWN";
+// True for states a job never leaves (COMPLETED, FAILED, CANCELLED, TIMEOUT,
+// OUT_OF_MEMORY, NODE_FAIL, PREEMPTED, BOOT_FAIL, DEADLINE).
+bool is_final(const std::string& state);
+}  // namespace job_state
+
+struct JobRecord {
+  std::int64_t seq = 0;       // assigned by insert()
+  std::string id;             // "00042-lr-sweep", assigned by insert()
+  std::string token;          // "mmcfs-<16 hex>", assigned by insert()
+  std::string project;
+  std::string cluster;
+  std::string slurm_id;       // "" until sbatch answered
+  std::string state = job_state::kSubmitting;
+  std::string reason;         // pending reason, failure text, or why in doubt
+  std::optional<int> exit_code;
+  std::string launch_text;    // the launch.yaml exactly as the user wrote it
+  std::string spec_yaml;      // the complete, validated launch (defaults filled in)
+  std::string commit;         // full SHA the job runs at
+  std::string script;         // the exact script submitted
+  std::string command;        // the training command line, shell-quoted
+  std::string source_file;    // the drop-zone file it came from ("launch.yaml")
+  WallTime submitted_at{};
+  WallTime updated_at{};
+  std::optional<WallTime> started_at;
+  std::optional<WallTime> ended_at;
+  bool archived = false;
+};
+
+class JobStore {
+ public:
+  // Loads every job into memory.
+  static Result<std::unique_ptr<JobStore>> open(StateStore& db, const Clock& clock);
+
+  // Records a new job: assigns seq, id and token; submitted_at = now.
+  Result<JobRecord> insert(JobRecord job, const std::string& name_for_id);
+  // Replaces the stored record with the same id (updated_at = now).
+  Status update(const JobRecord& job);
+  // Forgets a job that never reached SLURM (a refused or impossible launch).
+  Status remove(const std::string& id);
+
+  std::optional<JobRecord> get(const std::string& id) const;
+  std::optional<JobRecord> find_by_token(const std::string& token) const;
+  // In id order (= submission order).
+  std::vector<JobRecord> list(bool include_archived = false) const;
+  std::vector<JobRecord> list_project(const std::string& project) const;
+  std::vector<JobRecord> in_state(const std::string& state) const;
+  std::size_t size() const;
+
+  // A project's last complete launch, for the next template ("" if none).
+  std::string last_launch(const std::string& project) const;
+  Status set_last_launch(const std::string& project, const std::string& spec_yaml);
+
+ private:
+  JobStore(StateStore& db, const Clock& clock) : db_(db), clock_(clock) {}
+  Status load();
+  Status write(const JobRecord& job, bool insert);
+
+  StateStore& db_;
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  std::map<std::string, JobRecord> jobs_;                  // GUARDED_BY(mu_), by id
+  std::map<std::string, std::string> last_launch_;         // GUARDED_BY(mu_)
+};
+
+// "lr sweep: Ünïcode!" -> "lr-sweep-nicode" (at most 24 characters; "job" if empty).
+std::string job_slug(const std::string& name);
+
+}  // namespace mmcfs::backend

@@ -1,0 +1,292 @@
+// job_poller_test.cpp — JobPoller against the REAL SLURM of the test cluster
+// "alpha" over real SSH (the clusters.yaml that $MMCFS_TEST_CLUSTERS points
+// at; without it every test skips).
+//
+// Jobs are submitted as mmcfsuser the way mmcfs submits them: each runs in
+// its own directory <workspace>/jobs/<token> with --comment <token>, writes a
+// `started` marker when it starts and an `exit_status` marker when it ends
+// (a small --wrap imitating the batch script's markers). Each test uses its
+// own workspace under the remote home ("~/mmcfs-it-poller-<pid>-<n>") and
+// cancels its jobs and removes that workspace at the end.
+//
+// Thread rules: tests run sequentially, each single-threaded.
+#include "backend/job_poller.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "backend/ssh_remote.h"
+#include "backend/state_store.h"
+#include "launch/sbatch_script.h"
+
+namespace mmcfs::backend {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Counts what really crosses the wire, to check PollStats against it.
+class CountingRemote final : public Remote {
+ public:
+  explicit CountingRemote(Remote& inner) : inner_(inner) {}
+  Status connect() override { return inner_.connect(); }
+  void disconnect() override { inner_.disconnect(); }
+  Result<CommandResult> run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+    count(argv);
+    return inner_.run(argv, timeout);
+  }
+  Result<CommandResult> run_with_input(const std::vector<std::string>& argv, std::string_view input,
+                                       std::chrono::milliseconds timeout) override {
+    count(argv);
+    return inner_.run_with_input(argv, input, timeout);
+  }
+  int calls = 0, squeue = 0;
+
+ private:
+  void count(const std::vector<std::string>& argv) {
+    ++calls;
+    if (argv.size() > 2 && argv[2] == "squeue") ++squeue;
+  }
+  Remote& inner_;
+};
+
+// Marker-writing job bodies, as the batch script does it.
+constexpr const char* kStarted =
+    "printf 'slurm_job_id=%s\\nstarted_at=%s\\n' \"$SLURM_JOB_ID\" \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\" > started; ";
+std::string body_exit(int status) {
+  return std::string(kStarted) + "sleep 2; echo " + std::to_string(status) + " > exit_status; exit " +
+         std::to_string(status);
+}
+std::string body_until_cancelled() {
+  return std::string("trap 'echo 143 > exit_status; exit 143' TERM; ") + kStarted + "sleep 300 & wait $!";
+}
+
+class JobPollerIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* path = std::getenv("MMCFS_TEST_CLUSTERS");
+    if (path == nullptr || *path == '\0') {
+      GTEST_SKIP() << "MMCFS_TEST_CLUSTERS is unset: start the test clusters with "
+                      "`tests/cluster/testcluster.sh up` and export MMCFS_TEST_CLUSTERS=<the "
+                      "clusters.yaml path it prints>";
+    }
+    auto config = config::load_config_file(path);
+    ASSERT_TRUE(config.ok()) << config.error().describe();
+    const config::ClusterConfig* alpha = config->find("alpha");
+    ASSERT_NE(alpha, nullptr);
+    cluster_ = *alpha;
+    static std::atomic<int> n{0};
+    cluster_.workspace = "~/mmcfs-it-poller-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+    ssh_ = std::make_unique<SshRemote>(ssh_options_for(cluster_));
+    remote_ = std::make_unique<CountingRemote>(*ssh_);
+
+    char dir[] = "/tmp/mmcfs-poller-it-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    local_dir_ = dir;
+    auto db = StateStore::open(local_dir_ + "/state");
+    ASSERT_TRUE(db.ok()) << db.error().describe();
+    db_ = std::move(*db);
+    auto jobs = JobStore::open(*db_, clock_);
+    ASSERT_TRUE(jobs.ok()) << jobs.error().describe();
+    jobs_ = std::move(*jobs);
+    poller_ = std::make_unique<JobPoller>(*jobs_, clock_);
+  }
+
+  void TearDown() override {
+    if (ssh_) {
+      if (!submitted_.empty()) {
+        std::vector<std::string> argv = {"scancel"};
+        argv.insert(argv.end(), submitted_.begin(), submitted_.end());
+        (void)ssh_->run(argv, 30s);
+      }
+      (void)ssh_->run({"sh", "-c", "cd && rm -rf -- \"$1\"", "sh", cluster_.workspace.substr(2)}, 30s);
+    }
+    poller_.reset();
+    jobs_.reset();
+    db_.reset();
+    if (!local_dir_.empty()) std::filesystem::remove_all(local_dir_);
+  }
+
+  // Records a job, then submits `body` for it the way mmcfs would; returns
+  // the record (PENDING, with its SLURM id).
+  JobRecord submit(const std::string& name, const std::string& body, bool hold = false) {
+    JobRecord j;
+    j.project = "it";
+    j.cluster = cluster_.name;
+    auto inserted = jobs_->insert(j, name);
+    EXPECT_TRUE(inserted.ok());
+    JobRecord rec = *inserted;
+    std::string dir = launch::job_dir(cluster_.workspace, rec.token).substr(2);  // relative to ~
+    auto r = ssh_->run({"sh", "-c",
+                        "cd && mkdir -p -- \"$1\" && cd -- \"$1\" && "
+                        "exec sbatch --parsable -J \"$2\" --comment \"$3\" $4 --wrap \"$5\"",
+                        "sh", dir, "poller-it-" + name, rec.token, hold ? "--hold" : "", body},
+                       30s);
+    EXPECT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->exit_code, 0) << r->err;
+    rec.slurm_id = r->out.substr(0, r->out.find_first_of(";\n"));
+    submitted_.push_back(rec.slurm_id);
+    rec.state = job_state::kPending;
+    EXPECT_TRUE(jobs_->update(rec).ok());
+    return rec;
+  }
+
+  JobRecord get(const JobRecord& j) { return *jobs_->get(j.id); }
+
+  // One cycle, with the checks every cycle must pass.
+  PollStats cycle() {
+    int calls = remote_->calls, squeue = remote_->squeue;
+    PollStats s = poller_->poll(*remote_, cluster_);
+    EXPECT_EQ(s.error, "");
+    EXPECT_EQ(remote_->calls - calls, s.remote_calls());
+    EXPECT_EQ(remote_->squeue - squeue, s.squeue_calls);
+    if (s.active_jobs > 0) {
+      EXPECT_EQ(s.squeue_calls, 1);
+    }
+    EXPECT_LE(s.remote_calls(), 3);
+    return s;
+  }
+
+  SystemClock clock_;
+  config::ClusterConfig cluster_;
+  std::unique_ptr<SshRemote> ssh_;
+  std::unique_ptr<CountingRemote> remote_;
+  std::string local_dir_;
+  std::unique_ptr<StateStore> db_;
+  std::unique_ptr<JobStore> jobs_;
+  std::unique_ptr<JobPoller> poller_;
+  std::vector<std::string> submitted_;
+};
+
+TEST_F(JobPollerIntegrationTest, JobsReachTheirFinalStates) {
+  JobRecord ok = submit("ok", body_exit(0));
+  JobRecord failed = submit("fail", body_exit(3));
+  JobRecord running = submit("cancel-running", body_until_cancelled());
+  JobRecord held = submit("cancel-held", "sleep 1", /*hold=*/true);
+
+  bool cancelled_running = false, cancelled_held = false;
+  int cycles = 0;
+  auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    PollStats s = cycle();
+    ++cycles;
+    if (s.active_jobs == 0) break;
+    if (!cancelled_held && get(held).reason == "JobHeldUser") {
+      EXPECT_EQ(get(held).state, "PENDING");
+      (void)ssh_->run({"scancel", held.slurm_id}, 30s);
+      cancelled_held = true;
+    }
+    if (!cancelled_running && get(running).state == "RUNNING") {
+      (void)ssh_->run({"scancel", running.slurm_id}, 30s);
+      cancelled_running = true;
+    }
+    std::this_thread::sleep_for(1s);
+  }
+  EXPECT_TRUE(cancelled_held);
+  EXPECT_TRUE(cancelled_running);
+  EXPECT_GT(cycles, 1);
+
+  EXPECT_EQ(get(ok).state, "COMPLETED");
+  EXPECT_EQ(get(ok).exit_code, 0);
+  EXPECT_TRUE(get(ok).started_at);
+  EXPECT_TRUE(get(ok).ended_at);
+  EXPECT_EQ(get(failed).state, "FAILED");
+  EXPECT_EQ(get(failed).exit_code, 3);
+  EXPECT_EQ(get(running).state, "CANCELLED");
+  EXPECT_EQ(get(running).exit_code, 143);
+  EXPECT_TRUE(get(running).started_at);
+  EXPECT_EQ(get(held).state, "CANCELLED");
+  EXPECT_FALSE(get(held).exit_code);
+  EXPECT_FALSE(get(held).started_at);
+
+  // Final: never asked about again.
+  EXPECT_EQ(cycle().remote_calls(), 0);
+}
+
+TEST_F(JobPollerIntegrationTest, TwoHundredPendingJobsCostOneSqueuePerCycle) {
+  // 200 held jobs (no GPU asked, so no one's GPUs are taken), submitted by
+  // one remote loop reading the tokens on stdin.
+  std::vector<JobRecord> records;
+  std::string tokens;
+  for (int i = 0; i < 200; ++i) {
+    JobRecord j;
+    j.project = "it";
+    j.cluster = cluster_.name;
+    records.push_back(*jobs_->insert(j, "held"));
+    tokens += records.back().token + "\n";
+  }
+  auto r = ssh_->run_with_input(
+      {"sh", "-c",
+       "while read -r t; do sbatch --parsable --hold -J poller-it-held -o /dev/null --comment \"$t\" --wrap true "
+       "|| echo failed; done"},
+      tokens, 120s);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  std::vector<std::string> ids;
+  for (size_t pos = 0; pos < r->out.size();) {
+    size_t end = r->out.find('\n', pos);
+    ids.push_back(r->out.substr(pos, end - pos));
+    pos = end == std::string::npos ? r->out.size() : end + 1;
+  }
+  ASSERT_EQ(ids.size(), 200u) << r->out << r->err;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    submitted_.push_back(ids[i]);
+    records[i].slurm_id = ids[i];
+    records[i].state = job_state::kPending;
+    ASSERT_TRUE(jobs_->update(records[i]).ok());
+  }
+
+  for (int i = 0; i < 3; ++i) {
+    PollStats s = cycle();
+    EXPECT_EQ(s.active_jobs, 200);
+    EXPECT_EQ(s.remote_calls(), 1);  // one squeue, nothing else
+  }
+  for (const JobRecord& j : records) {
+    EXPECT_EQ(get(j).state, "PENDING");
+    EXPECT_EQ(get(j).reason, "JobHeldUser");
+  }
+}
+
+TEST_F(JobPollerIntegrationTest, JobsGoneFromTheControllerAreResolvedByTheirMarkers) {
+  // SLURM forgets a job MinJobAge (300 s) after it ends; rather than wait,
+  // give records ids the controller never had, with real marker files.
+  auto record = [&](const std::string& name, const std::string& markers) {
+    JobRecord j;
+    j.project = "it";
+    j.cluster = cluster_.name;
+    JobRecord rec = *jobs_->insert(j, name);
+    rec.slurm_id = "99999" + std::to_string(rec.seq);
+    rec.state = job_state::kRunning;
+    EXPECT_TRUE(jobs_->update(rec).ok());
+    std::string dir = launch::job_dir(cluster_.workspace, rec.token).substr(2);
+    auto r = ssh_->run({"sh", "-c", "cd && mkdir -p -- \"$1\" && cd -- \"$1\" && eval \"$2\"", "sh", dir, markers},
+                       30s);
+    EXPECT_TRUE(r.ok() && r->exit_code == 0);
+    return rec;
+  };
+  JobRecord ok = record("gone-ok", "echo started_at=2026-11-23T22:10:41Z > started; echo 0 > exit_status");
+  JobRecord failed = record("gone-fail", "echo 5 > exit_status");
+  JobRecord unknown = record("gone-unknown", "true");
+
+  PollStats s = cycle();
+  EXPECT_EQ(s.active_jobs, 3);
+  EXPECT_EQ(s.marker_calls, 1);
+  EXPECT_TRUE(poller_->accounting_disabled("alpha"));  // the test clusters keep no accounting
+  EXPECT_EQ(get(ok).state, "COMPLETED");
+  EXPECT_EQ(get(ok).exit_code, 0);
+  EXPECT_EQ(get(ok).started_at, parse_utc_time("2026-11-23T22:10:41Z"));
+  EXPECT_EQ(get(failed).state, "FAILED");
+  EXPECT_EQ(get(failed).exit_code, 5);
+  EXPECT_EQ(get(unknown).state, "RUNNING");  // asked again until kUnknownAfter
+
+  s = cycle();
+  EXPECT_EQ(s.active_jobs, 1);
+  EXPECT_EQ(s.remote_calls(), 2);  // squeue + markers; sacct is not asked again
+}
+
+}  // namespace
+}  // namespace mmcfs::backend

@@ -1,0 +1,363 @@
+// job_poller_test.cpp — the poller's cycle with a FakeRemote answering in the
+// shapes of the real captures (tests/data/alpha-squeue-poll.txt,
+// sacct-job.stderr.txt, alpha-job-markers.txt), a real JobStore on a
+// temporary StateStore, and a FakeClock.
+//
+// Thread rules: each test is single-threaded and owns its store and fakes.
+#include "backend/job_poller.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "backend/failing_remote.h"
+#include "backend/state_store.h"
+#include "fakes/fake_remote.h"
+
+namespace mmcfs::backend {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeRemote;
+
+long long seconds_of(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// One line of kSqueuePollArgv's output.
+std::string row(const std::string& id, const std::string& state, WallTime submit, const std::string& start,
+                const std::string& end, int raw_exit, const std::string& reason, const std::string& comment) {
+  return id + "|" + state + "|" + std::to_string(seconds_of(submit)) + "|" + start + "|" + end + "|" +
+         std::to_string(raw_exit) + "|" + reason + "|" + comment + "\n";
+}
+
+class JobPollerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("mmcfs-poller-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto db = StateStore::open(dir_.string());
+    ASSERT_TRUE(db.ok()) << db.error().describe();
+    db_ = std::move(*db);
+    auto jobs = JobStore::open(*db_, clock_);
+    ASSERT_TRUE(jobs.ok()) << jobs.error().describe();
+    jobs_ = std::move(*jobs);
+    poller_ = std::make_unique<JobPoller>(*jobs_, clock_);
+    cluster_.name = "alpha";
+    cluster_.workspace = "/ws";
+  }
+  void TearDown() override {
+    poller_.reset();
+    jobs_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // A job submitted now as SLURM job `slurm_id`, PENDING.
+  JobRecord submit(const std::string& slurm_id, const std::string& cluster = "alpha") {
+    JobRecord j;
+    j.project = "p";
+    j.cluster = cluster;
+    auto inserted = jobs_->insert(j, "job");
+    EXPECT_TRUE(inserted.ok());
+    JobRecord rec = *inserted;
+    rec.slurm_id = slurm_id;
+    rec.state = job_state::kPending;
+    EXPECT_TRUE(jobs_->update(rec).ok());
+    return *jobs_->get(rec.id);
+  }
+  JobRecord get(const JobRecord& j) { return *jobs_->get(j.id); }
+
+  void answer_squeue(const std::string& out) { remote_.answer_ok(kSqueuePollArgv, out); }
+  void answer_accounting_disabled(const std::vector<std::string>& ids) {
+    remote_.answer(sacct_argv(ids), CommandResult{1, "", "Slurm accounting storage is disabled\n"});
+  }
+  void answer_markers(const std::string& out) { remote_.answer_ok(kMarkerArgv, out); }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<StateStore> db_;
+  std::unique_ptr<JobStore> jobs_;
+  std::unique_ptr<JobPoller> poller_;
+  config::ClusterConfig cluster_;
+  FakeRemote remote_;
+};
+
+TEST_F(JobPollerTest, PendingRunningThenCompletedThroughTheMarker) {
+  JobRecord job = submit("101");
+  WallTime submitted = job.submitted_at + 2s;  // the controller's clock is a little ahead
+  answer_squeue(row("101", "PENDING", submitted, "N/A", "N/A", 0, "Resources", job.token));
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.jobs_updated, 1);  // PENDING was known; the reason is new
+  EXPECT_EQ(get(job).state, "PENDING");
+  EXPECT_EQ(get(job).reason, "Resources");
+
+  clock_.advance(30s);
+  std::string start = std::to_string(seconds_of(submitted) + 20);
+  answer_squeue(row("101", "RUNNING", submitted, start, "NONE", 0, "None", job.token));
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.jobs_updated, 1);
+  EXPECT_EQ(get(job).state, "RUNNING");
+  EXPECT_EQ(get(job).reason, "");
+  ASSERT_TRUE(get(job).started_at);
+  EXPECT_EQ(seconds_of(*get(job).started_at), seconds_of(submitted) + 20);
+
+  // Gone from the controller (mmcfs was away longer than MinJobAge): the
+  // marker decides.
+  clock_.advance(30s);
+  answer_squeue("");
+  answer_accounting_disabled({"101"});
+  answer_markers(job.token + " 0 2026-11-23T22:10:41Z\n");
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.squeue_calls, 1);
+  EXPECT_EQ(s.sacct_calls, 1);
+  EXPECT_EQ(s.marker_calls, 1);
+  EXPECT_EQ(s.jobs_updated, 1);
+  JobRecord done = get(job);
+  EXPECT_EQ(done.state, "COMPLETED");
+  EXPECT_EQ(done.exit_code, 0);
+  EXPECT_EQ(done.ended_at, clock_.now());
+  EXPECT_EQ(seconds_of(*done.started_at), seconds_of(submitted) + 20);  // SLURM's, not the marker's
+  EXPECT_EQ(remote_.inputs().back(), job.token + " /ws/jobs/" + job.token + "\n");
+  EXPECT_TRUE(poller_->accounting_disabled("alpha"));
+
+  size_t calls = remote_.calls().size();
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.remote_calls(), 0);
+  EXPECT_EQ(remote_.calls().size(), calls);
+}
+
+TEST_F(JobPollerTest, FinishedJobsInTheControllerNeedNoOtherCommand) {
+  JobRecord ok = submit("101");
+  JobRecord failed = submit("102");
+  WallTime t = ok.submitted_at;
+  std::string start = std::to_string(seconds_of(t) + 1), end = std::to_string(seconds_of(t) + 9);
+  answer_squeue(row("101", "COMPLETED", t, start, end, 0, "None", ok.token) +
+                row("102", "FAILED", t, start, end, 768, "NonZeroExitCode", failed.token));
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.remote_calls(), 1);
+  EXPECT_EQ(s.jobs_updated, 2);
+  EXPECT_EQ(get(ok).state, "COMPLETED");
+  EXPECT_EQ(get(ok).exit_code, 0);
+  EXPECT_EQ(seconds_of(*get(ok).ended_at), seconds_of(t) + 9);
+  EXPECT_EQ(get(failed).state, "FAILED");
+  EXPECT_EQ(get(failed).exit_code, 3);
+  EXPECT_EQ(get(failed).reason, "NonZeroExitCode");
+}
+
+TEST_F(JobPollerTest, FailedWithExit3ThroughTheMarker) {
+  JobRecord job = submit("101");
+  answer_squeue("");
+  answer_accounting_disabled({"101"});
+  answer_markers(job.token + " 3 2026-11-23T22:10:42Z\n");
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.jobs_updated, 1);
+  JobRecord j = get(job);
+  EXPECT_EQ(j.state, "FAILED");
+  EXPECT_EQ(j.exit_code, 3);
+  EXPECT_NE(j.reason.find("exit status 3"), std::string::npos) << j.reason;
+  EXPECT_EQ(j.started_at, parse_utc_time("2026-11-23T22:10:42Z"));  // never seen running: the marker's
+}
+
+TEST_F(JobPollerTest, CancelledAsTheControllerReportsIt) {
+  // Shapes of jobs 258 (held, cancelled) and 259 (running, cancelled) in
+  // tests/data/alpha-squeue-poll.txt.
+  JobRecord pending = submit("258");
+  JobRecord running = submit("259");
+  WallTime t = pending.submitted_at;
+  std::string at = std::to_string(seconds_of(t) + 5);
+  answer_squeue(row("258", "CANCELLED", t, at, at, 0, "JobHeldUser", pending.token) +
+                row("259", "CANCELLED", t, std::to_string(seconds_of(t) + 1), at, 36608, "None", running.token));
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.remote_calls(), 1);
+  JobRecord p = get(pending);
+  EXPECT_EQ(p.state, "CANCELLED");
+  EXPECT_FALSE(p.exit_code);
+  EXPECT_FALSE(p.started_at);
+  EXPECT_EQ(p.reason, "cancelled before it started");
+  ASSERT_TRUE(p.ended_at);
+  EXPECT_EQ(seconds_of(*p.ended_at), seconds_of(t) + 5);
+  JobRecord r = get(running);
+  EXPECT_EQ(r.state, "CANCELLED");
+  EXPECT_EQ(r.exit_code, 143);
+  EXPECT_EQ(r.reason, "");
+  EXPECT_TRUE(r.started_at);
+}
+
+TEST_F(JobPollerTest, ReusedIdIsNotMistakenForTheJob) {
+  JobRecord job = submit("101");
+  JobRecord other = submit("102");
+  // 101 now belongs to a job submitted two days later by hand (no comment);
+  // 102 to another mmcfs job (another token) submitted at the same time.
+  answer_squeue(row("101", "RUNNING", job.submitted_at + 48h, "N/A", "NONE", 0, "None", "(null)") +
+                row("102", "RUNNING", other.submitted_at, "N/A", "NONE", 0, "None", "mmcfs-0000000000000000"));
+  answer_accounting_disabled({"101", "102"});
+  answer_markers(job.token + " - -\n" + other.token + " - -\n");
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.jobs_updated, 0);
+  EXPECT_EQ(get(job).state, "PENDING");
+  EXPECT_EQ(get(other).state, "PENDING");
+
+  // Without a comment, a submit time within the tolerance is the job.
+  answer_squeue(row("101", "RUNNING", job.submitted_at - 3min, "N/A", "NONE", 0, "None", "(null)"));
+  poller_->poll(remote_, cluster_);
+  EXPECT_EQ(get(job).state, "RUNNING");
+  // With its token, a late submission (a retried submit) is the job too.
+  answer_squeue(row("102", "RUNNING", other.submitted_at + 5h, "N/A", "NONE", 0, "None", other.token));
+  poller_->poll(remote_, cluster_);
+  EXPECT_EQ(get(other).state, "RUNNING");
+}
+
+TEST_F(JobPollerTest, TwoHundredJobsCostOneSqueuePerCycle) {
+  std::vector<JobRecord> jobs;
+  std::string out;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) {
+    jobs.push_back(submit(std::to_string(1000 + i)));
+    ids.push_back(std::to_string(1000 + i));
+    out += row(ids.back(), i % 2 ? "RUNNING" : "PENDING", jobs.back().submitted_at, "1795471843", "NONE", 0,
+               i % 2 ? "None" : "Priority", jobs.back().token);
+  }
+  submit("5000", "beta");  // another cluster's job is not asked about
+  answer_squeue(out);
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    size_t before = remote_.calls().size();
+    PollStats s = poller_->poll(remote_, cluster_);
+    EXPECT_EQ(s.active_jobs, 200);
+    EXPECT_EQ(s.squeue_calls, 1);
+    EXPECT_EQ(s.remote_calls(), 1);
+    EXPECT_EQ(remote_.calls().size(), before + 1);
+    EXPECT_EQ(s.jobs_updated, cycle == 0 ? 200 : 0);  // state or reason changed once
+  }
+
+  // All leave the queue at once: still O(1) commands (sacct once, then never).
+  answer_squeue("");
+  std::sort(ids.begin(), ids.end());
+  answer_accounting_disabled(ids);
+  std::string markers;
+  for (const auto& j : jobs) markers += j.token + " 0 -\n";
+  answer_markers(markers);
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.remote_calls(), 3);
+  EXPECT_EQ(s.jobs_updated, 200);
+  EXPECT_EQ(jobs_->in_state("COMPLETED").size(), 200u);
+  EXPECT_EQ(poller_->poll(remote_, cluster_).remote_calls(), 0);
+}
+
+TEST_F(JobPollerTest, FinalJobsAreNeverPolledOrWrittenAgain) {
+  JobRecord done = submit("101");
+  done.state = job_state::kCompleted;
+  done.exit_code = 0;
+  ASSERT_TRUE(jobs_->update(done).ok());
+  done = get(done);
+  EXPECT_EQ(poller_->poll(remote_, cluster_).remote_calls(), 0);
+  EXPECT_TRUE(remote_.calls().empty());
+
+  // Even if SLURM says otherwise about it while another job is polled.
+  JobRecord active = submit("102");
+  clock_.advance(1min);
+  answer_squeue(row("101", "FAILED", done.submitted_at, "N/A", "N/A", 768, "NonZeroExitCode", done.token) +
+                row("102", "RUNNING", active.submitted_at, "1795471843", "NONE", 0, "None", active.token));
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.active_jobs, 1);
+  EXPECT_EQ(s.jobs_updated, 1);
+  EXPECT_EQ(get(done).state, "COMPLETED");
+  EXPECT_EQ(get(done).updated_at, done.updated_at);
+}
+
+TEST_F(JobPollerTest, UnreachableRemoteLeavesRecordsUnchanged) {
+  JobRecord job = submit("101");
+  remote_.set_connect_result(make_error(Errc::kUnreachable, "alpha: connection refused"));
+  clock_.advance(1h);  // far beyond kUnknownAfter: still no verdict without answers
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_NE(s.error.find("connection refused"), std::string::npos) << s.error;
+  EXPECT_EQ(s.squeue_calls, 1);
+  EXPECT_EQ(s.jobs_updated, 0);
+  JobRecord after = get(job);
+  EXPECT_EQ(after.state, "PENDING");
+  EXPECT_EQ(after.updated_at, job.updated_at);
+
+  // squeue answers with an error (controller down): nothing is read as "left the queue".
+  remote_.set_connect_result(Status::Ok());
+  remote_.answer(kSqueuePollArgv,
+                 CommandResult{1, "", "slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n"});
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_NE(s.error.find("Unable to contact"), std::string::npos) << s.error;
+  EXPECT_EQ(s.remote_calls(), 1);
+  EXPECT_EQ(get(job).updated_at, job.updated_at);
+
+  // The connection breaks after squeue: the marker call fails, no change.
+  answer_squeue("");
+  answer_accounting_disabled({"101"});
+  answer_markers(job.token + " 0 -\n");
+  FailingRemote failing(remote_);
+  failing.fail_call(3, make_error(Errc::kIo, "alpha: connection reset"));
+  s = poller_->poll(failing, cluster_);
+  EXPECT_EQ(s.marker_calls, 1);
+  EXPECT_NE(s.error.find("connection reset"), std::string::npos) << s.error;
+  EXPECT_EQ(get(job).state, "PENDING");
+  EXPECT_EQ(get(job).updated_at, job.updated_at);
+}
+
+TEST_F(JobPollerTest, NoMarkerAndNoRecordBecomesUnknownAfterTenMinutes) {
+  JobRecord job = submit("101");
+  answer_squeue("");
+  answer_accounting_disabled({"101"});
+  answer_markers(job.token + " - 2026-11-23T22:10:43Z\n");
+  poller_->poll(remote_, cluster_);
+  WallTime first_missed = clock_.now();
+  EXPECT_EQ(get(job).state, "PENDING");
+  EXPECT_TRUE(get(job).started_at);  // the started marker is news worth keeping
+
+  clock_.advance(9min);
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.remote_calls(), 2);  // squeue + markers; sacct is known to be off
+  EXPECT_EQ(get(job).state, "PENDING");
+
+  clock_.advance(1min);
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.jobs_updated, 1);
+  JobRecord j = get(job);
+  EXPECT_EQ(j.state, job_state::kUnknown);
+  EXPECT_NE(j.reason.find("could not be determined"), std::string::npos) << j.reason;
+  EXPECT_NE(j.reason.find("/ws/jobs/" + job.token), std::string::npos) << j.reason;
+  EXPECT_EQ(j.ended_at, first_missed);
+  EXPECT_EQ(poller_->poll(remote_, cluster_).remote_calls(), 0);
+}
+
+TEST_F(JobPollerTest, AccountingResolvesFirstWhereItExists) {
+  JobRecord job = submit("101");
+  JobRecord gone = submit("102");
+  answer_squeue("");
+  remote_.answer_ok(sacct_argv({"101", "102"}),
+                    "101|COMPLETED|0:0|1700000000|1700000001|1700000002|\n"  // an older job 101
+                    "101|CANCELLED by 1001|0:15|" + std::to_string(seconds_of(job.submitted_at)) +
+                        "|1800000010|1800000020|" + job.token + "\n");
+  answer_markers(gone.token + " - -\n");
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.sacct_calls, 1);
+  EXPECT_EQ(s.marker_calls, 1);  // only for 102, which sacct does not know
+  EXPECT_EQ(remote_.inputs().back(), gone.token + " /ws/jobs/" + gone.token + "\n");
+  EXPECT_EQ(get(job).state, "CANCELLED");
+  EXPECT_EQ(get(job).exit_code, 143);
+  EXPECT_FALSE(poller_->accounting_disabled("alpha"));
+
+  // A failing sacct (database down) never lets a job go UNKNOWN.
+  remote_.answer(sacct_argv({"102"}), CommandResult{1, "", "sacct: error: Problem talking to the database\n"});
+  clock_.advance(1h);
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.remote_calls(), 3);
+  EXPECT_EQ(get(gone).state, "PENDING");
+}
+
+}  // namespace
+}  // namespace mmcfs::backend
