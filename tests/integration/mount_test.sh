@@ -34,7 +34,7 @@ wait_for 20 grep -q '^up:' clusters/alpha/status
 wait_for 20 grep -q '^up:' clusters/beta/status
 
 # --- the tree -------------------------------------------------------------
-check "ls shows README clusters gpus" expect_eq "README clusters gpus" "$(ls | tr '\n' ' ' | sed 's/ $//')"
+check "ls shows README clusters gpus jobs projects" expect_eq "README clusters gpus jobs projects" "$(ls | tr '\n' ' ' | sed 's/ $//')"
 check "ls clusters shows alpha and beta" expect_eq "alpha beta" "$(ls clusters | tr '\n' ' ' | sed 's/ $//')"
 check "cluster dir has its files" expect_eq "config.yaml gpus gpus.json partitions status" \
   "$(ls clusters/alpha | tr '\n' ' ' | sed 's/ $//')"

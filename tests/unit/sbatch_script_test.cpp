@@ -149,7 +149,7 @@ TEST(SbatchTemplate, EmbeddedCopyMatchesTheFile) {
   const fs::path file = fs::path(MMCFS_TEST_DATA_DIR).parent_path().parent_path() / "config/sbatch_template.sh";
   ASSERT_TRUE(fs::exists(file)) << file;
   EXPECT_TRUE(read_file(file) == default_sbatch_template())
-      << "src/launch/sbatch_template.cpp is out of date: regenerate it with the command in its header";
+      << "the built-in template (generated from config/sbatch_template.sh at build time) differs from the file";
 }
 
 // ---- Paths -------------------------------------------------------------------
