@@ -51,18 +51,9 @@ class ConfigParser {
       : text_(text), path_(path), source_(text) {}
 
   Result<Config> parse() {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text_);
-    } catch (const YAML::ParserException& e) {
-      problems_.add(from_mark(e.mark), "YAML syntax error: " + e.msg,
-                    source_.syntax_error_fix(e.mark));
-      return problems_.to_error(path_);
-    } catch (const std::exception& e) {
-      problems_.add(Position{}, std::string("cannot parse YAML: ") + e.what(),
-                    "check that this is a clusters.yaml file");
-      return problems_.to_error(path_);
-    }
+    std::optional<YAML::Node> loaded = load_yaml(source_, problems_, "check that this is a clusters.yaml file");
+    if (!loaded) return problems_.to_error(path_);
+    YAML::Node root = *loaded;
     try {
       Config config = parse_root(root);
       if (problems_.empty()) return config;

@@ -113,6 +113,18 @@ std::string SourceText::syntax_error_fix(const YAML::Mark& mark) const {
 
 // ---------------------------------------------------------------------------
 
+std::optional<YAML::Node> load_yaml(const SourceText& source, ProblemList& problems,
+                                    const std::string& not_this_kind_hint) {
+  try {
+    return YAML::Load(source.text());
+  } catch (const YAML::ParserException& e) {
+    problems.add(from_mark(e.mark), "YAML syntax error: " + e.msg, source.syntax_error_fix(e.mark));
+  } catch (const std::exception& e) {
+    problems.add(Position{}, std::string("cannot parse YAML: ") + e.what(), not_this_kind_hint);
+  }
+  return std::nullopt;
+}
+
 std::string describe_node(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Sequence:

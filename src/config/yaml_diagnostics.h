@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,12 @@ class SourceText {
   const std::string& text_;
   std::vector<std::string> lines_;
 };
+
+// Parses the source's text. On failure records the problem (a YAML syntax
+// error with its position and a hint, or anything else yaml-cpp throws, with
+// `not_this_kind_hint`) in `problems` and returns nothing.
+std::optional<YAML::Node> load_yaml(const SourceText& source, ProblemList& problems,
+                                    const std::string& not_this_kind_hint);
 
 // "a list", "a map", "'value'" or "nothing", for "should be X, not Y".
 std::string describe_node(const YAML::Node& node);

@@ -54,13 +54,9 @@ class Reader {
       : text_(text), source_(text), problems_(problems) {}
 
   FileValues read() {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text_);
-    } catch (const YAML::ParserException& e) {
-      add(from_mark(e.mark), "YAML syntax error: " + e.msg, source_.syntax_error_fix(e.mark));
-      return std::move(values_);
-    }
+    std::optional<YAML::Node> loaded = load_yaml(source_, problems_, "check that this is a launch.yaml file");
+    if (!loaded) return std::move(values_);
+    YAML::Node root = *loaded;
     if (root.IsNull()) {
       add(Position{}, "the file has no settings",
           "write at least `cluster:` and `name:` lines; see examples/launch-minimal.yaml");

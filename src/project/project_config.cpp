@@ -107,18 +107,10 @@ class ProjectConfigParser {
       : text_(text), path_(path), source_(text) {}
 
   Result<ProjectConfig> parse() {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text_);
-    } catch (const YAML::ParserException& e) {
-      problems_.add(from_mark(e.mark), "YAML syntax error: " + e.msg,
-                    source_.syntax_error_fix(e.mark));
-      return problems_.to_error(path_);
-    } catch (const std::exception& e) {
-      problems_.add(Position{}, std::string("cannot parse YAML: ") + e.what(),
-                    "check that this is a .mlops-config.yaml file");
-      return problems_.to_error(path_);
-    }
+    std::optional<YAML::Node> loaded =
+        load_yaml(source_, problems_, "check that this is a .mlops-config.yaml file");
+    if (!loaded) return problems_.to_error(path_);
+    YAML::Node root = *loaded;
     ProjectConfig config;
     config.from_file = true;
     try {
