@@ -10,6 +10,27 @@
 namespace mmcfs::app {
 namespace {
 constexpr std::chrono::seconds kLogFetchBound{10};
+
+// A project's launch trigger that, after a launch reached SLURM, wakes that
+// cluster's job poller so jobs/<id>/status follows the new job at once.
+class PollingLaunchTrigger final : public fs::LaunchTrigger {
+ public:
+  PollingLaunchTrigger(MountService& service, std::string project)
+      : service_(service), inner_(service.launches(), std::move(project)) {}
+  Result<Outcome> launch(const std::string& file_name, const std::string& text) override {
+    auto outcome = inner_.launch(file_name, text);
+    if (outcome.ok() && !outcome->in_doubt) {
+      if (auto job = service_.job(outcome->job_id)) {
+        if (JobPollLoop* poller = service_.job_poller(job->cluster)) poller->poll_now();
+      }
+    }
+    return outcome;
+  }
+
+ private:
+  MountService& service_;
+  ProjectLaunchTrigger inner_;
+};
 }  // namespace
 
 Result<std::unique_ptr<MountService>> MountService::create(config::Config config, const MountOptions& options,
@@ -178,7 +199,7 @@ std::vector<backend::JobRecord> MountService::project_jobs(const std::string& pr
 Result<std::shared_ptr<fs::DropZoneDir>> MountService::drop_zone(const std::string& project) {
   std::lock_guard lock(mu_);
   if (auto it = drop_zones_.find(project); it != drop_zones_.end()) return it->second;
-  auto trigger = std::make_shared<ProjectLaunchTrigger>(*launches_, project);
+  auto trigger = std::make_shared<PollingLaunchTrigger>(*this, project);
   auto zone = fs::DropZoneDir::open(launches_->dropzone_dir(project), trigger);
   if (!zone.ok()) return zone.error();
   triggers_[project] = trigger;
