@@ -3,6 +3,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -99,6 +100,11 @@ Result<int> tcp_connect(const SshOptions& o, SshDeadline deadline, milliseconds 
       last_errno = errno;
       continue;
     }
+    // SSH is request/response: without TCP_NODELAY, Nagle's algorithm holds
+    // our small packets until the server's delayed ACK (~40 ms a command).
+    // OpenSSH sets it for interactive sessions too.
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length);
     if (rc != 0 && errno == EINPROGRESS) {
       pollfd p{fd, POLLOUT, 0};
