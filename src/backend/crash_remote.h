@@ -31,6 +31,10 @@ class CrashAfterSubmitRemote final : public Remote {
     if (result.ok() && result->exit_code == 0) std::_Exit(86);  // the submission is on the cluster only
     return result;
   }
+  Result<FileChunk> read_range(const std::string& path, std::uint64_t offset, std::size_t max_bytes,
+                               std::chrono::milliseconds timeout) override {
+    return inner_->read_range(path, offset, max_bytes, timeout);
+  }
 
  private:
   std::shared_ptr<Remote> inner_;

@@ -97,4 +97,12 @@ Result<CommandResult> FailingRemote::run_with_input(const std::vector<std::strin
   return suffer(*fault, timeout, "run " + (argv.empty() ? "" : argv[0]));
 }
 
+Result<FileChunk> FailingRemote::read_range(const std::string& path, std::uint64_t offset,
+                                            std::size_t max_bytes,
+                                            std::chrono::milliseconds timeout) {
+  std::optional<Fault> fault = next_run_fault();
+  if (!fault) return inner_.read_range(path, offset, max_bytes, timeout);
+  return suffer(*fault, timeout, "read_range " + path);
+}
+
 }  // namespace mmcfs::backend

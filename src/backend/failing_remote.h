@@ -4,9 +4,9 @@
 // cluster: fail the Nth run() call, fail every call from now on, or make a
 // call hang and then time out, without touching the wrapped Remote's code.
 //
-// Call numbering: run() and run_with_input() calls are counted together from
-// 1 since construction (see run_calls()); "Nth call" faults refer to that
-// number. connect() calls are
+// Call numbering: run(), run_with_input() and read_range() calls are counted
+// together from 1 since construction (see run_calls()); "Nth call" faults
+// refer to that number. connect() calls are
 // counted separately and are affected only by the "from now on" faults.
 // A hang sleeps min(duration, caller's timeout) and returns kTimeout without
 // calling the wrapped Remote; heal() wakes hung calls early.
@@ -32,7 +32,8 @@ class FailingRemote final : public Remote {
  public:
   explicit FailingRemote(Remote& inner) : inner_(inner) {}
 
-  // The run call (run() or run_with_input()) with this 1-based number fails.
+  // The run call (run(), run_with_input() or read_range()) with this 1-based
+  // number fails.
   void fail_call(int n, Error error);
   // The run call with this number hangs for `duration`, then kTimeout.
   void hang_call(int n, std::chrono::milliseconds duration);
@@ -43,7 +44,7 @@ class FailingRemote final : public Remote {
   // Removes every fault, pending and permanent, and wakes hung calls.
   void heal();
 
-  int run_calls() const;      // run() + run_with_input() calls so far, faulted or not
+  int run_calls() const;      // run() + run_with_input() + read_range() calls so far
   int connect_calls() const;  // connect() calls so far
 
   Status connect() override;
@@ -53,6 +54,8 @@ class FailingRemote final : public Remote {
   Result<CommandResult> run_with_input(const std::vector<std::string>& argv,
                                        std::string_view input,
                                        std::chrono::milliseconds timeout) override;
+  Result<FileChunk> read_range(const std::string& path, std::uint64_t offset,
+                               std::size_t max_bytes, std::chrono::milliseconds timeout) override;
 
  private:
   struct Fault {

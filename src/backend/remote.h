@@ -3,7 +3,8 @@
 // Everything mmcfs does on a cluster goes through Remote: run a command given
 // as an argument vector (quoted for POSIX sh by the implementation, never
 // pasted into a string), with a bounded time, optionally feeding it bytes on
-// stdin (how a script is uploaded). Implementations:
+// stdin (how a script is uploaded), and read a byte range of a remote file
+// (how job logs are followed without refetching them). Implementations:
 //   SshRemote      (ssh_remote.h)      libssh2, one persistent session
 //   FakeRemote     (tests/fakes)       canned answers keyed by argv
 //   FailingRemote  (failing_remote.h)  wraps another, injects faults
@@ -14,6 +15,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +29,12 @@ struct CommandResult {
   int exit_code = 0;
   std::string out;
   std::string err;
+};
+
+// A byte range of a remote file and the file's size when it was read.
+struct FileChunk {
+  std::string bytes;           // up to max_bytes from the offset asked for
+  std::uint64_t file_size = 0;
 };
 
 class Remote {
@@ -57,6 +66,16 @@ class Remote {
   virtual Result<CommandResult> run_with_input(const std::vector<std::string>& argv,
                                                std::string_view input,
                                                std::chrono::milliseconds timeout) = 0;
+
+  // Reads up to `max_bytes` of the file at `path` starting at `offset`, and
+  // the file's current size, within `timeout`. Fewer bytes than asked come
+  // back only at the end of the file (none when offset >= file_size). A path
+  // starting with "~/" is relative to the remote home; others as given
+  // (absolute paths are expected). Connects first if needed.
+  // Errors: as run(), plus kNotFound (no such file) and kPermissionDenied.
+  virtual Result<FileChunk> read_range(const std::string& path, std::uint64_t offset,
+                                       std::size_t max_bytes,
+                                       std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace mmcfs::backend

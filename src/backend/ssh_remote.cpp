@@ -139,6 +139,52 @@ Result<CommandResult> SshRemote::run_command(const std::vector<std::string>& arg
   }
 }
 
+Result<FileChunk> SshRemote::read_range(const std::string& path, std::uint64_t offset,
+                                        std::size_t max_bytes,
+                                        std::chrono::milliseconds timeout) {
+  const Deadline deadline = Clock::now() + timeout;
+  if (path.empty() || path.find('\0') != std::string::npos) {
+    return ssh_error(options_, Errc::kInvalidArgument, "read_range: empty path or a path with NUL");
+  }
+  // SFTP resolves relative paths against the login directory, the home.
+  std::string sftp_path = path;
+  if (sftp_path == "~" || sftp_path == "~/") {
+    sftp_path = ".";
+  } else if (sftp_path.starts_with("~/")) {
+    sftp_path.erase(0, 2);
+  }
+
+  Turn turn(*this, deadline);
+  if (!turn.held()) {
+    return ssh_error(options_, Errc::kTimeout,
+                     "reading " + path + " could not start within " + describe_duration(timeout) +
+                         ": the session stayed busy with another command");
+  }
+  for (int attempt = 1;; ++attempt) {
+    const bool reused = session_ != nullptr;
+    Status connected = ensure_connected(deadline);
+    if (!connected.ok()) return connected.error();
+
+    Result<FileChunk> chunk = session_->read_range(sftp_path, offset, max_bytes, deadline);
+    if (chunk.ok()) return chunk;
+    const Errc code = chunk.error().code;
+    if (code != Errc::kTimeout && code != Errc::kIo) return chunk;  // the session is fine
+    drop_session(/*graceful=*/false);  // may be wedged mid-request
+    if (attempt == 1 && reused && code == Errc::kIo) {
+      log::debug("ssh {}: stale session ({}), reconnecting", options_.cluster_name,
+                 chunk.error().message);
+      continue;
+    }
+    if (code == Errc::kTimeout) {
+      return ssh_error(options_, Errc::kTimeout,
+                       "reading " + path + " did not finish within " + describe_duration(timeout) +
+                           "; the connection was dropped and will be re-opened by the next "
+                           "command");
+    }
+    return chunk;
+  }
+}
+
 Status SshRemote::ensure_connected(Deadline deadline) {
   if (session_ != nullptr) return Status::Ok();
   deadline = std::min(deadline, Clock::now() + options_.connect_timeout);

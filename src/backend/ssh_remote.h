@@ -1,11 +1,12 @@
 // ssh_remote.h — Remote over SSH (libssh2), one persistent session per cluster.
 //
 // SshRemote keeps ONE authenticated libssh2 session open and runs every
-// command on its own exec channel in that session, so the TCP connect, key
+// command on its own exec channel in that session (read_range() uses one SFTP
+// channel in the same session, opened on first use and kept), so the TCP connect, key
 // exchange and authentication happen once, not per command. Everything is
 // bounded in time: connect() by SshOptions::connect_timeout (DNS, TCP, SSH
 // banner, key exchange, host key check, authentication together), run() and
-// run_with_input() by their `timeout` argument (waiting for the session,
+// run_with_input() and read_range() by their `timeout` argument (waiting for the session,
 // connecting if needed, and the command itself, its input included). run()
 // sends EOF on stdin at once; run_with_input() writes its input while reading
 // the output (so no window can fill up and deadlock), then sends EOF. The host
@@ -14,12 +15,19 @@
 // Errors beyond Remote's: run() and run_with_input() return kInvalidArgument
 // for an empty argv or an argument containing NUL (the input may hold NULs),
 // and kRemoteFailed when stdout+stderr exceed SshOptions::max_output_bytes.
+// read_range() returns kInvalidArgument for an empty path or one holding NUL,
+// kIsDirectory for a directory, and kRemoteFailed when the server has no SFTP
+// subsystem; "~/x" is read as "x" relative to the SFTP login directory (the
+// remote home).
 //
 // Failure handling: a run() that times out or sees the connection break
 // drops the session (it may be wedged) and returns kTimeout / kIo; the next
-// call reconnects. If a reused session turns out to be dead before the command
+// call reconnects (a read_range() failing with kNotFound and the like keeps
+// the session). If a reused session turns out to be dead before the command
 // was started (channel open fails), the session is re-opened once and the
-// command sent on the fresh one: nothing has run yet, so this is safe.
+// command sent on the fresh one: nothing has run yet, so this is safe. A
+// read_range() that finds a reused session broken is retried once on a fresh
+// one (reading is idempotent).
 //
 // Thread rules: every public method is safe from any thread. Use of the
 // session is serialised (one command at a time per SshRemote); a caller
@@ -33,6 +41,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,6 +86,8 @@ class SshRemote final : public Remote {
   Result<CommandResult> run_with_input(const std::vector<std::string>& argv,
                                        std::string_view input,
                                        std::chrono::milliseconds timeout) override;
+  Result<FileChunk> read_range(const std::string& path, std::uint64_t offset,
+                               std::size_t max_bytes, std::chrono::milliseconds timeout) override;
 
   // Number of sessions opened so far (each one is a full SSH handshake).
   int connections_made() const { return connections_made_.load(); }

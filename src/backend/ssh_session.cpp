@@ -1,5 +1,6 @@
-// ssh_session.cpp — connect, authenticate and exec over one non-blocking
-// libssh2 session, every step bounded by a deadline (see ssh_session.h).
+// ssh_session.cpp — connect, authenticate, exec and SFTP range reads over one
+// non-blocking libssh2 session, every step bounded by a deadline (see
+// ssh_session.h).
 #include "backend/ssh_session.h"
 
 #include <poll.h>
@@ -75,6 +76,14 @@ SshSession::~SshSession() {
   // Cut the socket first: libssh2 then cannot block (or EAGAIN) on it while
   // freeing channels that were left half-way.
   if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+  // SFTP state is not freed with the session: release it first (with the
+  // socket cut these calls fail fast instead of waiting for the server).
+  for (int i = 0; open_file_ != nullptr && i < 100; ++i) {
+    if (libssh2_sftp_close_handle(open_file_) != LIBSSH2_ERROR_EAGAIN) break;
+  }
+  for (int i = 0; sftp_ != nullptr && i < 100; ++i) {
+    if (libssh2_sftp_shutdown(sftp_) != LIBSSH2_ERROR_EAGAIN) break;
+  }
   for (int i = 0; i < 100 && libssh2_session_free(session_) == LIBSSH2_ERROR_EAGAIN; ++i) {
   }
   if (fd_ >= 0) close(fd_);
@@ -394,6 +403,127 @@ Result<CommandResult> SshSession::exec(const std::string& command, std::string_v
   if (rc == kDeadlinePassed) return timed_out();
   if (rc != 0) return broken("freeing the channel");
   return result;
+}
+
+Status SshSession::ensure_sftp(SshDeadline deadline) {
+  while (sftp_ == nullptr) {
+    sftp_ = libssh2_sftp_init(session_);
+    if (sftp_ != nullptr) break;
+    const int err = libssh2_session_last_errno(session_);
+    if (err == LIBSSH2_ERROR_EAGAIN) {
+      if (!wait_socket(deadline)) {
+        return ssh_error(options_, Errc::kTimeout, "opening the SFTP channel did not finish in time");
+      }
+      continue;
+    }
+    if (err == LIBSSH2_ERROR_CHANNEL_FAILURE || err == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED) {
+      return ssh_error(options_, Errc::kRemoteFailed,
+                       "the server at " + ssh_destination(options_) +
+                           " refused the SFTP subsystem (" + last_error() +
+                           "); log files are read over SFTP: enable `Subsystem sftp` in sshd_config");
+    }
+    return ssh_error(options_, Errc::kIo, "connection to " + ssh_destination(options_) +
+                                               " broke while opening the SFTP channel: " +
+                                               last_error());
+  }
+  return Status::Ok();
+}
+
+Error SshSession::sftp_failure(int rc, const std::string& doing, const std::string& path) const {
+  if (rc == kDeadlinePassed) {
+    return ssh_error(options_, Errc::kTimeout, doing + " " + path + " over SFTP did not finish in time");
+  }
+  if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL) {
+    const unsigned long status = libssh2_sftp_last_error(sftp_);
+    switch (status) {
+      case LIBSSH2_FX_NO_SUCH_FILE:
+      case LIBSSH2_FX_NO_SUCH_PATH:
+        return ssh_error(options_, Errc::kNotFound, "no such file: " + path);
+      case LIBSSH2_FX_PERMISSION_DENIED:
+        return ssh_error(options_, Errc::kPermissionDenied, "permission denied: " + path);
+      default:
+        return ssh_error(options_, Errc::kRemoteFailed,
+                         doing + " " + path + " failed (SFTP status " + std::to_string(status) + ")");
+    }
+  }
+  return ssh_error(options_, Errc::kIo, "connection to " + ssh_destination(options_) +
+                                             " broke while " + doing + " " + path + ": " +
+                                             last_error());
+}
+
+Result<FileChunk> SshSession::read_range(const std::string& path, std::uint64_t offset,
+                                         std::size_t max_bytes, SshDeadline deadline) {
+  Status sftp_ready = ensure_sftp(deadline);
+  if (!sftp_ready.ok()) return sftp_ready.error();
+
+  LIBSSH2_SFTP_HANDLE* file = nullptr;
+  while ((file = libssh2_sftp_open_ex(sftp_, path.data(), static_cast<unsigned>(path.size()),
+                                      LIBSSH2_FXF_READ, 0, LIBSSH2_SFTP_OPENFILE)) == nullptr) {
+    const int err = libssh2_session_last_errno(session_);
+    if (err != LIBSSH2_ERROR_EAGAIN) return sftp_failure(err, "opening", path);
+    if (!wait_socket(deadline)) return sftp_failure(kDeadlinePassed, "opening", path);
+  }
+  open_file_ = file;
+  // Closes the file; a failure to close is the result when nothing failed before.
+  auto close_then = [&](Result<FileChunk> result) -> Result<FileChunk> {
+    int rc = retry([&] { return libssh2_sftp_close_handle(file); }, deadline);
+    // libssh2 frees the handle once the server answered, whatever the answer.
+    if (rc == 0 || rc == LIBSSH2_ERROR_SFTP_PROTOCOL) open_file_ = nullptr;
+    if (rc == 0 || rc == LIBSSH2_ERROR_SFTP_PROTOCOL || !result.ok()) return result;
+    return sftp_failure(rc, "closing", path);
+  };
+
+  LIBSSH2_SFTP_ATTRIBUTES attrs{};
+  int rc = retry([&] { return libssh2_sftp_fstat_ex(file, &attrs, 0); }, deadline);
+  if (rc == kDeadlinePassed || (rc < 0 && rc != LIBSSH2_ERROR_SFTP_PROTOCOL)) {
+    return sftp_failure(rc, "reading the size of", path);  // session is dropped: no close
+  }
+  if (rc < 0) return close_then(sftp_failure(rc, "reading the size of", path));
+  if ((attrs.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && LIBSSH2_SFTP_S_ISDIR(attrs.permissions)) {
+    return close_then(ssh_error(options_, Errc::kIsDirectory, path + " is a directory"));
+  }
+  if (!(attrs.flags & LIBSSH2_SFTP_ATTR_SIZE)) {
+    return close_then(ssh_error(options_, Errc::kRemoteFailed,
+                                "the SFTP server did not report the size of " + path));
+  }
+
+  FileChunk chunk;
+  chunk.file_size = attrs.filesize;
+  const std::size_t want =
+      offset >= attrs.filesize
+          ? 0
+          : static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, attrs.filesize - offset));
+  chunk.bytes.resize(want);
+  libssh2_sftp_seek64(file, offset);
+  std::size_t got = 0;
+  while (got < want) {
+    // libssh2 keeps up to 4x the buffer it is given in read requests ahead of
+    // the reader; asking for a quarter of what is left keeps that pipeline
+    // deep without requesting much past the end of the range.
+    constexpr std::size_t kMinAsk = 64 * 1024;
+    constexpr std::size_t kMaxAsk = 2 * 1024 * 1024;
+    const std::size_t left = want - got;
+    const std::size_t ask = std::min(left, std::clamp(left / 4, kMinAsk, kMaxAsk));
+    ssize_t n = libssh2_sftp_read(file, chunk.bytes.data() + got, ask);
+    if (n == LIBSSH2_ERROR_EAGAIN) {
+      if (!wait_socket(deadline)) return sftp_failure(kDeadlinePassed, "reading", path);
+      continue;
+    }
+    if (n == 0) {  // the file shrank since fstat
+      chunk.file_size = offset + got;
+      break;
+    }
+    if (n == LIBSSH2_ERROR_SFTP_PROTOCOL) {
+      return close_then(sftp_failure(static_cast<int>(n), "reading", path));
+    }
+    if (n < 0) return sftp_failure(static_cast<int>(n), "reading", path);
+    got += static_cast<std::size_t>(n);
+    if (got < want && Clock::now() >= deadline) {
+      return sftp_failure(kDeadlinePassed, "reading", path);
+    }
+  }
+  chunk.bytes.resize(got);
+  return close_then(std::move(chunk));
 }
 
 void SshSession::say_goodbye(SshDeadline deadline) {

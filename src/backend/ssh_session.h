@@ -1,11 +1,13 @@
 // ssh_session.h — one connected, authenticated libssh2 session (SshRemote's
 // internals; nothing else should include this).
 //
-// SshSession owns a TCP socket and a LIBSSH2_SESSION in non-blocking mode.
+// SshSession owns a TCP socket and a LIBSSH2_SESSION in non-blocking mode,
+// plus (from the first read_range() on) one SFTP subsystem channel in it.
 // Every operation takes an absolute deadline and waits on the socket with
 // poll() until it, so nothing here can block past the deadline (for DNS and
 // TCP see ssh_socket.h).
-// After any failed exec() the session must be destroyed: it may be wedged
+// After any failed exec(), and any read_range() that failed with kTimeout or
+// kIo, the session must be destroyed: it may be wedged
 // half-way through a channel; the destructor cuts the socket first, so
 // destroying a wedged session never blocks.
 //
@@ -14,7 +16,11 @@
 
 #include <libssh2.h>
 
+#include <libssh2_sftp.h>
+
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +63,15 @@ class SshSession {
   Result<CommandResult> exec(const std::string& command, std::string_view input,
                              SshDeadline deadline, bool& sent);
 
+  // Reads up to max_bytes of the file at `path` (an SFTP path: relative paths
+  // start at the login directory) from `offset`, and its size, before
+  // `deadline`, over the session's SFTP channel (opened on first use).
+  // Errors that leave the session usable: kNotFound, kPermissionDenied,
+  // kIsDirectory, kRemoteFailed (other SFTP status, or no SFTP subsystem).
+  // After kTimeout or kIo the caller must destroy the session.
+  Result<FileChunk> read_range(const std::string& path, std::uint64_t offset,
+                               std::size_t max_bytes, SshDeadline deadline);
+
   // Sends SSH_MSG_DISCONNECT, waiting at most until `deadline`.
   void say_goodbye(SshDeadline deadline);
 
@@ -79,10 +94,17 @@ class SshSession {
   // Same, for the given LIBSSH2_SESSION_BLOCK_* directions (0: inbound).
   bool wait_socket(SshDeadline deadline, int directions);
   std::string last_error() const;  // libssh2's message for the last failure
+  // Opens the SFTP channel if it is not open yet.
+  Status ensure_sftp(SshDeadline deadline);
+  // The error for a failed SFTP call that returned `rc` while `doing`
+  // something to `path` (SFTP status codes mapped; others kIo).
+  Error sftp_failure(int rc, const std::string& doing, const std::string& path) const;
 
   const SshOptions& options_;  // owned by the SshRemote, which outlives us
   LIBSSH2_SESSION* session_;
   int fd_ = -1;
+  LIBSSH2_SFTP* sftp_ = nullptr;              // null until the first read_range()
+  LIBSSH2_SFTP_HANDLE* open_file_ = nullptr;  // set while read_range() has a file open
 };
 
 }  // namespace mmcfs::backend

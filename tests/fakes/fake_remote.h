@@ -7,15 +7,21 @@
 // first and fails with the connect error if connect fails. An argv with no
 // canned answer yields kInternal naming the command, so a test sees at once
 // which command it forgot to script.
+// read_range() serves files the test sets with set_file() (missing: kNotFound,
+// after connecting), records every (path, offset, max_bytes) it was asked for,
+// and can be slowed down (set_read_delay) so tests can overlap readers.
 //
 // Thread rules: all methods are safe from any thread (one internal mutex).
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "backend/remote.h"
@@ -38,6 +44,31 @@ class FakeRemote final : public backend::Remote {
   void answer_ok(const std::vector<std::string>& argv, std::string out) {
     answer(argv, backend::CommandResult{0, std::move(out), ""});
   }
+  // The content read_range() serves for `path` (replacing any earlier one).
+  void set_file(const std::string& path, std::string content) {
+    std::lock_guard lock(mu_);
+    files_.insert_or_assign(path, std::move(content));
+  }
+  void remove_file(const std::string& path) {
+    std::lock_guard lock(mu_);
+    files_.erase(path);
+  }
+  // Every read_range() call sleeps this long (outside the lock) before answering.
+  void set_read_delay(std::chrono::milliseconds delay) {
+    std::lock_guard lock(mu_);
+    read_delay_ = delay;
+  }
+  struct ReadCall {
+    std::string path;
+    std::uint64_t offset = 0;
+    std::size_t max_bytes = 0;
+  };
+  // Every read_range() call, in order.
+  std::vector<ReadCall> read_calls() const {
+    std::lock_guard lock(mu_);
+    return read_calls_;
+  }
+
   void set_connect_result(Status status) {
     std::lock_guard lock(mu_);
     connect_result_ = std::move(status);
@@ -89,6 +120,32 @@ class FakeRemote final : public backend::Remote {
     return it->second;
   }
 
+  Result<backend::FileChunk> read_range(const std::string& path, std::uint64_t offset,
+                                        std::size_t max_bytes,
+                                        std::chrono::milliseconds /*timeout*/) override {
+    std::chrono::milliseconds delay;
+    {
+      std::lock_guard lock(mu_);
+      read_calls_.push_back(ReadCall{path, offset, max_bytes});
+      delay = read_delay_;
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    std::lock_guard lock(mu_);
+    Status st = connect_locked();
+    if (!st.ok()) return st.error();
+    auto it = files_.find(path);
+    if (it == files_.end()) {
+      return make_error(Errc::kNotFound, "FakeRemote: no file " + path);
+    }
+    const std::string& content = it->second;
+    backend::FileChunk chunk;
+    chunk.file_size = content.size();
+    if (offset < content.size()) {
+      chunk.bytes = content.substr(static_cast<std::size_t>(offset), max_bytes);
+    }
+    return chunk;
+  }
+
  private:
   Status connect_locked() {
     if (connected_) return Status::Ok();
@@ -104,6 +161,9 @@ class FakeRemote final : public backend::Remote {
   Status connect_result_;                                          // GUARDED_BY(mu_)
   int connect_count_ = 0;                                          // GUARDED_BY(mu_)
   bool connected_ = false;                                         // GUARDED_BY(mu_)
+  std::map<std::string, std::string> files_;                       // GUARDED_BY(mu_)
+  std::vector<ReadCall> read_calls_;                               // GUARDED_BY(mu_)
+  std::chrono::milliseconds read_delay_{0};                        // GUARDED_BY(mu_)
 };
 
 }  // namespace mmcfs::testing

@@ -45,6 +45,10 @@ class CountingRemote final : public Remote {
     count(argv);
     return inner_.run_with_input(argv, input, timeout);
   }
+  Result<FileChunk> read_range(const std::string& path, std::uint64_t offset, std::size_t max_bytes,
+                               std::chrono::milliseconds timeout) override {
+    return inner_.read_range(path, offset, max_bytes, timeout);
+  }
   int calls = 0, squeue = 0;
 
  private:

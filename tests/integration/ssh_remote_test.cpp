@@ -1,128 +1,18 @@
-// ssh_remote_test.cpp — SshRemote against a REAL sshd: the cluster named
-// "alpha" in the clusters.yaml that $MMCFS_TEST_CLUSTERS points at (printed by
-// `tests/cluster/testcluster.sh up`). Without that variable every test skips.
-//
-// Covers: exact argv transport (no shell injection), exit codes, stderr, one
+// ssh_remote_test.cpp — SshRemote against a REAL sshd (see ssh_test_support.h):
+// exact argv transport (no shell injection), exit codes, stderr, one
 // handshake for many commands, timeouts that drop and re-open the session,
 // host key refusal (changed / unknown / no file), hashed known_hosts, key and
 // agent authentication, and connect failures (closed port, silent listener).
+// ssh_input_test.cpp covers stdin; ssh_read_range_test.cpp covers SFTP reads.
 //
 // Thread rules: tests run sequentially; one test spawns threads of its own.
-#include "backend/ssh_remote.h"
-
-#include <arpa/inet.h>
-#include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
-
-#include "config/cluster_config.h"
+#include "integration/ssh_test_support.h"
 
 namespace mmcfs::backend {
 namespace {
 
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using namespace mmcfs::backend::testing;
 namespace fs = std::filesystem;
-
-// Runs a local shell command; returns its stdout ("" on failure).
-std::string run_local(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  pclose(pipe);
-  return out;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// "[host]:port" or "host", as known_hosts names it.
-std::string known_hosts_name(const SshOptions& o) {
-  return o.port == 22 ? o.hostname : "[" + o.hostname + "]:" + std::to_string(o.port);
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-class SshRemoteTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const char* path = std::getenv("MMCFS_TEST_CLUSTERS");
-    if (path == nullptr || *path == '\0') {
-      GTEST_SKIP() << "MMCFS_TEST_CLUSTERS is unset: start the test clusters with "
-                      "`tests/cluster/testcluster.sh up` and export MMCFS_TEST_CLUSTERS=<the "
-                      "clusters.yaml path it prints>";
-    }
-    auto config = config::load_config_file(path);
-    ASSERT_TRUE(config.ok()) << config.error().describe();
-    const config::ClusterConfig* alpha = config->find("alpha");
-    ASSERT_NE(alpha, nullptr) << "no cluster named alpha in " << path;
-    options_ = ssh_options_for(*alpha);
-    char dir[] = "/tmp/mmcfs-ssh-it-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    tmp_ = dir;
-  }
-
-  void TearDown() override {
-    if (!tmp_.empty()) {
-      std::error_code ignored;
-      fs::remove_all(tmp_, ignored);
-    }
-  }
-
-  // A freshly generated key pair of the given ssh-keygen type; returns the
-  // private key path (public key beside it, ".pub").
-  std::string fresh_key(const std::string& name, const std::string& type_args = "-t ed25519") {
-    std::string key = tmp_ + "/" + name;
-    run_local("ssh-keygen -q " + type_args + " -N '' -C mmcfs-test -f " + key + " </dev/null");
-    EXPECT_TRUE(fs::exists(key)) << "ssh-keygen failed for " << key;
-    return key;
-  }
-
-  // The key type (e.g. ssh-ed25519) of the first entry in alpha's known_hosts.
-  std::string alpha_host_key_type() {
-    std::istringstream lines(read_file(options_.known_hosts));
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.empty() || line[0] == '#' || line[0] == '@') continue;
-      std::istringstream fields(line);
-      std::string hosts, type;
-      fields >> hosts >> type;
-      return type;
-    }
-    return "ssh-ed25519";
-  }
-
-  Result<CommandResult> run(SshRemote& remote, const std::vector<std::string>& argv,
-                            std::chrono::milliseconds timeout = 20s) {
-    return remote.run(argv, timeout);
-  }
-
-  SshOptions options_;
-  std::string tmp_;
-};
 
 TEST_F(SshRemoteTest, ConnectsAndRunsEcho) {
   SshRemote remote(options_);
@@ -570,86 +460,6 @@ TEST_F(SshRemoteTest, UnresolvableHostFailsWithinTheConnectTimeout) {
   EXPECT_LT(Clock::now() - start, o.connect_timeout + 1s);
 }
 
-// ---- run_with_input: bytes on stdin, then EOF ----
-
-TEST_F(SshRemoteTest, OneMegabyteOfInputComesBackThroughCatExactly) {
-  std::string input;
-  input.reserve(1 << 20);
-  for (std::size_t i = 0; input.size() < (std::size_t{1} << 20); ++i) {
-    input += "line " + std::to_string(i) + " of the input\n";
-  }
-  input.resize(std::size_t{1} << 20);
-  SshRemote remote(options_);
-  auto r = remote.run_with_input({"cat"}, input, 30s);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_EQ(r->exit_code, 0) << r->err;
-  EXPECT_EQ(r->out.size(), input.size());
-  EXPECT_TRUE(r->out == input) << "the echoed bytes differ from the input";
-}
-
-TEST_F(SshRemoteTest, InputWithNulsAndEveryByteValueArrivesExactly) {
-  std::string input;
-  for (int round = 0; round < 4; ++round) {
-    for (int b = 0; b < 256; ++b) input += static_cast<char>(b);
-  }
-  input += std::string(3, '\0');
-  SshRemote remote(options_);
-  auto echoed = remote.run_with_input({"cat"}, input, 20s);
-  ASSERT_TRUE(echoed.ok()) << echoed.error().describe();
-  EXPECT_TRUE(echoed->out == input);
-  // And as the remote sees it: its length and checksum.
-  auto counted = remote.run_with_input({"wc", "-c"}, input, 20s);
-  ASSERT_TRUE(counted.ok()) << counted.error().describe();
-  EXPECT_EQ(std::atoi(counted->out.c_str()), static_cast<int>(input.size()));
-}
-
-TEST_F(SshRemoteTest, EmptyInputIsAnImmediateEof) {
-  SshRemote remote(options_);
-  auto r = remote.run_with_input({"sh", "-c", "wc -c; echo done"}, "", 10s);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_EQ(r->out, "0\ndone\n");
-  // run() gives stdin EOF too: a command reading stdin does not hang.
-  auto plain = run(remote, {"cat"}, 5s);
-  ASSERT_TRUE(plain.ok()) << plain.error().describe();
-  EXPECT_EQ(plain->out, "");
-}
-
-TEST_F(SshRemoteTest, LargeInputAndLargeOutputTogetherDoNotDeadlock) {
-  // 3 MB in, 6 MB out (each byte doubled), 2 MB on stderr first: every window
-  // fills unless input and both outputs are pumped together.
-  std::string input(3'000'000, 'x');
-  SshRemote remote(options_);
-  auto r = remote.run_with_input(
-      {"sh", "-c", "head -c 2000000 /dev/zero >&2; sed 's/x/xx/g'"}, input, 60s);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_EQ(r->exit_code, 0);
-  EXPECT_EQ(r->out.size(), 6'000'000u);
-  EXPECT_EQ(r->err.size(), 2'000'000u);
-}
-
-TEST_F(SshRemoteTest, CommandThatIgnoresItsInputStillSucceeds) {
-  SshRemote remote(options_);
-  auto r = remote.run_with_input({"sh", "-c", "echo ignored; exit 4"}, std::string(4'000'000, 'z'),
-                                 30s);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_EQ(r->exit_code, 4);
-  EXPECT_EQ(r->out, "ignored\n");
-  auto next = run(remote, {"echo", "still fine"});
-  ASSERT_TRUE(next.ok()) << next.error().describe();
-  EXPECT_EQ(next->out, "still fine\n");
-}
-
-TEST_F(SshRemoteTest, InputToACommandThatNeverFinishesTimesOut) {
-  SshRemote remote(options_);
-  auto start = Clock::now();
-  auto r = remote.run_with_input({"sh", "-c", "cat >/dev/null; sleep 10"}, "data", 1s);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTimeout) << r.error().describe();
-  EXPECT_LT(Clock::now() - start, 2s);
-  auto next = run(remote, {"echo", "back"});
-  ASSERT_TRUE(next.ok()) << next.error().describe();
-  EXPECT_EQ(next->out, "back\n");
-}
 
 }  // namespace
 }  // namespace mmcfs::backend

@@ -1,0 +1,261 @@
+// log_cache.cpp — job logs mirrored locally, fetched incrementally with
+// ranged remote reads (see log_cache.h).
+#include "backend/log_cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <utility>
+
+#include "launch/sbatch_script.h"
+
+namespace mmcfs::backend {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool usable_job_id(const std::string& id) {
+  return !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos &&
+         id.find('\0') == std::string::npos;
+}
+
+Error bad_job_id(const std::string& id) {
+  return make_error(Errc::kInvalidArgument, "log cache: job id `" + id + "` cannot name a file");
+}
+
+Error local_io_error(const std::string& doing, const std::string& path) {
+  return make_error(Errc::kIo, "log cache: " + doing + " " + path + ": " + std::strerror(errno));
+}
+
+// Closes a file descriptor when it goes out of scope.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
+  ~FileDescriptor() { reset(); }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// Writes all of `bytes` at `offset`; false (errno set) on failure.
+bool write_all_at(int fd, const std::string& bytes, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
+                         static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+LogCache::LogCache(std::string dir) : dir_(std::move(dir)) {}
+
+std::string LogCache::log_path(const std::string& job_id) const {
+  return dir_ + "/" + job_id + ".log";
+}
+
+std::string LogCache::remote_log_path(const JobRecord& job, const config::ClusterConfig& cluster) {
+  return launch::job_dir(cluster.workspace, job.token) + "/slurm-" + job.slurm_id + ".out";
+}
+
+LogCache::Entry& LogCache::entry_locked(const std::string& job_id) const {
+  auto [it, inserted] = entries_.try_emplace(job_id);
+  if (inserted) {
+    struct stat st {};
+    if (::stat(log_path(job_id).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      it->second.size = static_cast<std::uint64_t>(st.st_size);
+      it->second.state.size = it->second.size;
+    }
+  }
+  return it->second;
+}
+
+std::uint64_t LogCache::size(const std::string& job_id) const {
+  if (!usable_job_id(job_id)) return 0;
+  std::lock_guard lock(mu_);
+  return entry_locked(job_id).size;
+}
+
+Result<std::string> LogCache::read(const std::string& job_id, std::uint64_t offset,
+                                   std::size_t n) const {
+  if (!usable_job_id(job_id)) return bad_job_id(job_id);
+  const std::string path = log_path(job_id);
+  FileDescriptor fd;
+  std::uint64_t size = 0;
+  {
+    // Opening under the lock pairs the file with its size: a refetch renames
+    // a new file into place under the same lock.
+    std::lock_guard lock(mu_);
+    size = entry_locked(job_id).size;
+    if (offset >= size || n == 0) return std::string();
+    fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return local_io_error("cannot open", path);
+  }
+  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(n, size - offset));
+  std::string out(want, '\0');
+  std::size_t got = 0;
+  while (got < want) {
+    ssize_t r = ::pread(fd.get(), out.data() + got, want - got, static_cast<off_t>(offset + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return local_io_error("cannot read", path);
+    if (r == 0) break;  // cannot happen while sizes are kept right
+    got += static_cast<std::size_t>(r);
+  }
+  out.resize(got);
+  return out;
+}
+
+Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
+                                   const config::ClusterConfig& cluster,
+                                   std::chrono::milliseconds bound) {
+  const Clock::time_point deadline = Clock::now() + bound;
+  if (!usable_job_id(job.id)) return bad_job_id(job.id);
+  if (job.slurm_id.empty()) {
+    return make_error(Errc::kNotFound, "job " + job.id + " has no SLURM id yet, so no log");
+  }
+  std::uint64_t start = 0;
+  {
+    std::unique_lock lock(mu_);
+    Entry& entry = entry_locked(job.id);
+    // Ended and fully fetched: nothing can change (unless SLURM requeued it,
+    // which makes the job active again).
+    if (entry.state.complete && job_state::is_final(job.state)) return entry.state;
+    if (entry.fetching) {
+      // Another reader is fetching these very bytes: wait for its outcome.
+      const int generation = entry.generation;
+      if (!fetch_done_cv_.wait_until(lock, deadline,
+                                     [&] { return entry.generation != generation; })) {
+        return make_error(Errc::kTimeout, "log of job " + job.id +
+                                              ": another fetch of it did not finish within " +
+                                              std::to_string(bound.count()) + " ms");
+      }
+      if (entry.last_error) return *entry.last_error;
+      return entry.state;
+    }
+    entry.fetching = true;
+    start = entry.size;
+  }
+
+  Result<LogState> result = fetch(remote, job, remote_log_path(job, cluster), start, deadline);
+  {
+    std::lock_guard lock(mu_);
+    Entry& entry = entry_locked(job.id);
+    entry.fetching = false;
+    ++entry.generation;
+    if (result.ok()) {
+      entry.state = *result;
+      entry.last_error.reset();
+    } else {
+      entry.state.size = entry.size;
+      entry.last_error = result.error();
+    }
+  }
+  fetch_done_cv_.notify_all();
+  return result;
+}
+
+Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
+                                 const std::string& remote_path, std::uint64_t start,
+                                 Clock::time_point deadline) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) {
+    return make_error(Errc::kIo, "log cache: cannot create " + dir_ + ": " + ec.message());
+  }
+  const std::string path = log_path(job.id);
+  const std::string tmp_path = path + ".tmp";
+  const bool job_ended = job_state::is_final(job.state);
+
+  LogState state;
+  state.size = start;
+  std::uint64_t offset = start;  // where the next remote bytes go
+  bool refetching = false;       // writing a fresh copy into tmp_path
+  FileDescriptor out;            // the file being written, opened on first write
+  std::optional<Error> failure;
+
+  // Puts the fresh copy in place of the old one (a refetch's last step).
+  auto install_refetch = [&]() -> Status {
+    std::lock_guard lock(mu_);
+    if (::rename(tmp_path.c_str(), path.c_str()) != 0) {
+      return local_io_error("cannot rename " + tmp_path + " to", path);
+    }
+    entry_locked(job.id).size = offset;
+    return Status::Ok();
+  };
+
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    Result<FileChunk> chunk = remote.read_range(remote_path, offset, kLogChunkBytes, left);
+    if (!chunk.ok()) {
+      failure = chunk.error();
+      break;
+    }
+    state.remote_size = chunk->file_size;
+    if (chunk->file_size < offset) {
+      // The remote file is shorter than what we hold: it was rewritten or
+      // truncated. Fetch it again from 0 into a fresh file.
+      out.reset(::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (out.get() < 0) {
+        failure = local_io_error("cannot create", tmp_path);
+        break;
+      }
+      refetching = true;
+      offset = 0;
+      continue;
+    }
+    if (!chunk->bytes.empty()) {
+      if (out.get() < 0) {
+        out.reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        if (out.get() < 0) {
+          failure = local_io_error("cannot open", path);
+          break;
+        }
+      }
+      if (!write_all_at(out.get(), chunk->bytes, offset)) {
+        failure = local_io_error("cannot write", refetching ? tmp_path : path);
+        break;
+      }
+      offset += chunk->bytes.size();
+      if (!refetching) {
+        std::lock_guard lock(mu_);
+        entry_locked(job.id).size = offset;  // the bytes are on disk: publish them
+      }
+    }
+    if (offset >= chunk->file_size) {
+      state.caught_up = true;
+      break;
+    }
+    if (chunk->bytes.empty()) break;  // no progress (cannot happen with a sane remote)
+  }
+
+  if (refetching) {
+    // The old copy is known to be stale: what arrived replaces it even when
+    // the fetch stopped early.
+    Status installed = install_refetch();
+    if (!installed.ok() && !failure) failure = installed.error();
+  }
+  if (failure) return *failure;
+  state.size = offset;
+  state.complete = state.caught_up && job_ended;
+  return state;
+}
+
+}  // namespace mmcfs::backend

@@ -1,0 +1,103 @@
+// log_cache.h — each job's SLURM output, mirrored into a local file and
+// extended with only the bytes that are new on the cluster.
+//
+// The log of job J lives at `<dir>/<J>.log`. refresh() asks the remote for
+// the bytes past what is cached (Remote::read_range from the cached size, in
+// chunks of kLogChunkBytes, until caught up or the bound passes) and appends
+// them. If the remote file is SHORTER than the cache it was rewritten or
+// truncated: the log is fetched again from 0 into `<J>.log.tmp`, which
+// replaces the old copy when the refresh ends. Once a job has ended and its
+// log was caught up after that, refresh() no longer touches the network (as
+// long as the record it is given says the job has ended: a requeue resumes).
+// size() and read() only read local state, so they work with the cluster
+// offline and never wait on the network.
+//
+// The remote file is `<job_dir(workspace, token)>/slurm-<slurm_id>.out`
+// (launch/sbatch_script.h), "~/" meaning the remote home.
+//
+// Consistency: read() serves bytes only below the size size() reports, and
+// the size grows only after the bytes are on local disk; a refetch swaps the
+// file by rename, and a reader keeps the file it opened. So a reader sees a
+// prefix of the log as it was at some moment, never a torn mix.
+//
+// Thread rules: every method is safe from any thread. mu_ guards the index
+// and is held only for local work, never while calling the remote. A job has
+// at most one refresh talking to the remote at a time; a second refresh of
+// the same job waits (up to its bound) for that one and returns its result
+// instead of fetching the same bytes again.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "backend/job_store.h"
+#include "backend/remote.h"
+#include "common/result.h"
+#include "config/cluster_config.h"
+
+namespace mmcfs::backend {
+
+// How much one read_range() asks for.
+inline constexpr std::size_t kLogChunkBytes = std::size_t{4} << 20;
+
+struct LogState {
+  std::uint64_t size = 0;         // bytes held locally (what read() serves)
+  std::uint64_t remote_size = 0;  // the remote file's size when last read
+  bool caught_up = false;         // size == remote_size when the refresh ended
+  bool complete = false;          // the job has ended and all of its log is local
+};
+
+class LogCache {
+ public:
+  // `dir` is created on the first refresh() if missing (typically <state>/logs).
+  explicit LogCache(std::string dir);
+
+  // Fetches the job's new log bytes within `bound` (see the file comment).
+  // A bound that passes mid-way is not an error: what arrived is kept and
+  // caught_up is false. Errors: kNotFound (no SLURM id yet, or no log file on
+  // the cluster yet), kInvalidArgument (a job id unfit for a file name), kIo
+  // (local disk), kTimeout (waiting for another refresh of the job), and the
+  // remote's errors; bytes fetched before an error are kept.
+  Result<LogState> refresh(Remote& remote, const JobRecord& job,
+                           const config::ClusterConfig& cluster, std::chrono::milliseconds bound);
+
+  // Bytes of the job's log held locally (0 when none).
+  std::uint64_t size(const std::string& job_id) const;
+
+  // Up to n bytes from offset (fewer at the end; "" past it or with no log).
+  // Errors: kIo (local disk), kInvalidArgument (a bad job id).
+  Result<std::string> read(const std::string& job_id, std::uint64_t offset, std::size_t n) const;
+
+  // The remote path of a job's log: <job_dir>/slurm-<slurm_id>.out.
+  static std::string remote_log_path(const JobRecord& job, const config::ClusterConfig& cluster);
+
+ private:
+  struct Entry {
+    std::uint64_t size = 0;   // bytes of <id>.log that are valid
+    LogState state;           // the outcome of the last refresh
+    std::optional<Error> last_error;  // set when the last refresh failed
+    bool fetching = false;    // a refresh is talking to the remote
+    int generation = 0;       // counts finished refreshes (waiters watch it)
+  };
+
+  // The entry for `job_id`, loaded from disk on first use. mu_ held.
+  Entry& entry_locked(const std::string& job_id) const;
+  std::string log_path(const std::string& job_id) const;
+
+  // The fetch loop, run by the one refresh that holds the job's guard.
+  Result<LogState> fetch(Remote& remote, const JobRecord& job, const std::string& remote_path,
+                         std::uint64_t start, std::chrono::steady_clock::time_point deadline);
+
+  const std::string dir_;
+  mutable std::mutex mu_;
+  std::condition_variable fetch_done_cv_;
+  mutable std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace mmcfs::backend
