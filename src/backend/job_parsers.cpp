@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "backend/slurm_parsers.h"
+#include "backend/slurm_text.h"
 
 namespace mmcfs::backend {
 
@@ -38,43 +39,14 @@ const std::vector<std::string> kMarkerArgv = {
 
 namespace {
 
-constexpr size_t kQuoteLimit = 120;
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-Error bad_line(std::string_view what, std::string_view line) {
-  line = trim(line);
-  std::string quoted(line.substr(0, kQuoteLimit));
-  if (line.size() > kQuoteLimit) quoted += "...";
-  return make_error(Errc::kRemoteFailed, std::string(what) + ": unexpected output line '" + quoted + "'");
-}
+using slurm_text::bad_line;
+using slurm_text::to_number;
+using slurm_text::trim;
 
 // Non-blank lines, with trailing white space (and \r) removed. Leading space
 // is kept: it matters to nothing here, but trimming it would hide garbage.
 std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
-    if (!trim(line).empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
-template <typename Int>
-std::optional<Int> to_number(std::string_view s) {
-  Int value = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || value < 0) return std::nullopt;
-  return value;
+  return slurm_text::lines_of(text, slurm_text::LineTrim::kTrailingOnly);
 }
 
 // Splits off the first `n` fields at '|'; the rest of the line (which may

@@ -8,6 +8,8 @@
 #include <limits>
 #include <optional>
 
+#include "backend/slurm_text.h"
+
 namespace mmcfs::backend {
 
 const std::vector<std::string> kScontrolShowNodesArgv = {"scontrol", "show", "node", "-d", "-o"};
@@ -23,40 +25,13 @@ const std::vector<std::string> kScontrolVersionArgv = {"scontrol", "--version"};
 
 namespace {
 
-constexpr size_t kQuoteLimit = 120;
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// The line as it appears in an error message: trimmed and cut to a length
-// that fits on a terminal line.
-std::string quote_line(std::string_view line) {
-  line = trim(line);
-  if (line.size() <= kQuoteLimit) return "'" + std::string(line) + "'";
-  return "'" + std::string(line.substr(0, kQuoteLimit)) + "...'";
-}
-
-Error bad_line(std::string_view what, std::string_view line) {
-  return make_error(Errc::kRemoteFailed,
-                    std::string(what) + ": unexpected output line " + quote_line(line));
-}
+using slurm_text::bad_line;
+using slurm_text::is_space;
+using slurm_text::trim;
 
 // Non-blank lines of `text`, trimmed.
 std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    line = trim(line);
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
+  return slurm_text::lines_of(text, slurm_text::LineTrim::kBoth);
 }
 
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
@@ -72,13 +47,7 @@ size_t key_length_at(std::string_view line, size_t pos) {
   return (end < line.size() && line[end] == '=') ? end - pos : 0;
 }
 
-std::optional<int> to_int(std::string_view s) {
-  s = trim(s);
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || ptr != s.data() + s.size() || value < 0) return std::nullopt;
-  return value;
-}
+std::optional<int> to_int(std::string_view s) { return slurm_text::to_number<int>(trim(s)); }
 
 std::string lower(std::string_view s) {
   std::string out(s);
