@@ -24,6 +24,7 @@
 #include "backend/ssh_remote.h"
 #include "backend/state_store.h"
 #include "launch/sbatch_script.h"
+#include "integration/test_clusters.h"
 
 namespace mmcfs::backend {
 namespace {
@@ -73,16 +74,9 @@ std::string body_until_cancelled() {
 class JobPollerIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* path = std::getenv("MMCFS_TEST_CLUSTERS");
-    if (path == nullptr || *path == '\0') {
-      GTEST_SKIP() << "MMCFS_TEST_CLUSTERS is unset: start the test clusters with "
-                      "`tests/cluster/testcluster.sh up` and export MMCFS_TEST_CLUSTERS=<the "
-                      "clusters.yaml path it prints>";
-    }
-    auto config = config::load_config_file(path);
-    ASSERT_TRUE(config.ok()) << config.error().describe();
-    const config::ClusterConfig* alpha = config->find("alpha");
-    ASSERT_NE(alpha, nullptr);
+    if (!integration::have_test_clusters()) GTEST_SKIP() << integration::kNoTestClusters;
+    auto alpha = integration::load_test_cluster("alpha");
+    ASSERT_TRUE(alpha.ok()) << alpha.error().describe();
     cluster_ = *alpha;
     static std::atomic<int> n{0};
     cluster_.workspace = "~/mmcfs-it-poller-" + std::to_string(::getpid()) + "-" + std::to_string(++n);

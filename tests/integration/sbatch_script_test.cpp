@@ -34,6 +34,7 @@
 #include "backend/ssh_remote.h"
 #include "common/quote.h"
 #include "config/cluster_config.h"
+#include "integration/test_clusters.h"
 
 namespace mmcfs::launch {
 namespace {
@@ -112,16 +113,10 @@ std::string line_value(const std::string& text, const std::string& prefix) {
 class SbatchOnClusterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const char* path = std::getenv("MMCFS_TEST_CLUSTERS");
-    if (path == nullptr || *path == '\0') return;
-    auto config = config::load_config_file(path);
-    if (!config.ok()) {
-      setup_error_ = config.error().describe();
-      return;
-    }
-    const config::ClusterConfig* alpha = config->find("alpha");
-    if (alpha == nullptr) {
-      setup_error_ = std::string("no cluster named alpha in ") + path;
+    if (!integration::have_test_clusters()) return;
+    auto alpha = integration::load_test_cluster("alpha");
+    if (!alpha.ok()) {
+      setup_error_ = alpha.error().describe();
       return;
     }
     cluster_ = *alpha;
@@ -170,12 +165,7 @@ class SbatchOnClusterTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    const char* path = std::getenv("MMCFS_TEST_CLUSTERS");
-    if (path == nullptr || *path == '\0') {
-      GTEST_SKIP() << "MMCFS_TEST_CLUSTERS is unset: start the test clusters with "
-                      "`tests/cluster/testcluster.sh up` and export MMCFS_TEST_CLUSTERS=<the "
-                      "clusters.yaml path it prints>";
-    }
+    if (!integration::have_test_clusters()) GTEST_SKIP() << integration::kNoTestClusters;
     ASSERT_TRUE(setup_error_.empty()) << setup_error_;
     marker_ = "/tmp/mmcfs-pwned-" + unique_;
   }

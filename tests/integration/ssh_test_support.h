@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "config/cluster_config.h"
+#include "integration/test_clusters.h"
 
 
 namespace mmcfs::backend::testing {
@@ -70,16 +71,9 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
 class SshRemoteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* path = std::getenv("MMCFS_TEST_CLUSTERS");
-    if (path == nullptr || *path == '\0') {
-      GTEST_SKIP() << "MMCFS_TEST_CLUSTERS is unset: start the test clusters with "
-                      "`tests/cluster/testcluster.sh up` and export MMCFS_TEST_CLUSTERS=<the "
-                      "clusters.yaml path it prints>";
-    }
-    auto config = config::load_config_file(path);
-    ASSERT_TRUE(config.ok()) << config.error().describe();
-    const config::ClusterConfig* alpha = config->find("alpha");
-    ASSERT_NE(alpha, nullptr) << "no cluster named alpha in " << path;
+    if (!integration::have_test_clusters()) GTEST_SKIP() << integration::kNoTestClusters;
+    auto alpha = integration::load_test_cluster("alpha");
+    ASSERT_TRUE(alpha.ok()) << alpha.error().describe();
     options_ = ssh_options_for(*alpha);
     char dir[] = "/tmp/mmcfs-ssh-it-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
