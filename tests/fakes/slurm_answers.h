@@ -5,9 +5,23 @@
 #include <string>
 
 #include "backend/slurm_parsers.h"
+#include "config/cluster_config.h"
 #include "fakes/fake_remote.h"
 
 namespace mmcfs::testing {
+
+// The test cluster alpha's configuration, as the answers below describe it.
+inline config::ClusterConfig alpha_config() {
+  config::ClusterConfig c;
+  c.name = "alpha";
+  c.user = "mmcfsuser";
+  c.hostname = "127.0.0.1";
+  c.port = 2201;
+  c.allowed_partitions = {"general", "preempt"};
+  c.allowed_gpu_types = {"A6000", "A100"};
+  c.gpu_cache_ttl = std::chrono::seconds(60);
+  return c;
+}
 
 inline std::string node_line(const std::string& name, const std::string& state, const std::string& gres,
                              const std::string& used, const std::string& partitions = "general,preempt") {

@@ -15,17 +15,7 @@ namespace {
 
 using testing::FakeRemote;
 
-config::ClusterConfig alpha_config() {
-  config::ClusterConfig c;
-  c.name = "alpha";
-  c.user = "mmcfsuser";
-  c.hostname = "127.0.0.1";
-  c.port = 2201;
-  c.allowed_partitions = {"general", "preempt"};
-  c.allowed_gpu_types = {"A6000", "A100"};
-  c.gpu_cache_ttl = std::chrono::seconds(60);
-  return c;
-}
+using testing::alpha_config;
 
 int free_a100(const ClusterSnapshot& snap) {
   int free = 0;

@@ -14,16 +14,7 @@ using backend::Health;
 
 const WallTime kNow = WallTime(std::chrono::seconds(1'800'000'000));
 
-config::ClusterConfig alpha() {
-  config::ClusterConfig c;
-  c.name = "alpha";
-  c.user = "mmcfsuser";
-  c.hostname = "127.0.0.1";
-  c.port = 2201;
-  c.allowed_partitions = {"general", "preempt"};
-  c.allowed_gpu_types = {"A6000", "A100"};
-  return c;
-}
+config::ClusterConfig alpha() { return testing::alpha_config(); }
 
 std::shared_ptr<const backend::ClusterInventory> alpha_inventory(int a100_used, WallTime at) {
   testing::FakeRemote remote;
