@@ -154,13 +154,11 @@ Status JobStore::write(const JobRecord& j, bool insert) {
 
 Result<JobRecord> JobStore::insert(JobRecord job, const std::string& name_for_id) {
   std::lock_guard lock(mu_);
-  std::int64_t seq = 1;
-  for (const auto& [id, j] : jobs_) seq = std::max(seq, j.seq + 1);
-  // The sequence never goes back, even after remove(): ask SQLite too.
-  db_.with_db([&](sqlite3* db) {
+  // SQLite's AUTOINCREMENT record holds the highest seq ever inserted, so the
+  // sequence never goes back, even after remove().
+  std::int64_t seq = db_.with_db([](sqlite3* db) -> std::int64_t {
     sql::Statement st(db, "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'");
-    if (st.ok() && st.step() == SQLITE_ROW) seq = std::max(seq, st.integer(0) + 1);
-    return 0;
+    return st.ok() && st.step() == SQLITE_ROW ? st.integer(0) + 1 : 1;
   });
   job.seq = seq;
   job.id = fmt::format("{:05d}-{}", seq, job_slug(name_for_id));

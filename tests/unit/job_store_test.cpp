@@ -1,0 +1,124 @@
+// job_store_test.cpp — jobs in SQLite and in memory: ids, tokens, updates,
+// removal, reopening, last launches.
+#include "backend/job_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+namespace mmcfs::backend {
+namespace {
+
+class JobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("mmcfs-jobstore-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    reopen();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void reopen() {
+    jobs_.reset();
+    db_.reset();
+    auto db = StateStore::open(dir_.string());
+    ASSERT_TRUE(db.ok()) << db.error().describe();
+    db_ = std::move(*db);
+    auto jobs = JobStore::open(*db_, clock_);
+    ASSERT_TRUE(jobs.ok()) << jobs.error().describe();
+    jobs_ = std::move(*jobs);
+  }
+  JobRecord record(const std::string& project = "p") {
+    JobRecord j;
+    j.project = project;
+    j.cluster = "alpha";
+    j.launch_text = "name: x\n";
+    j.spec_yaml = "name: x\n";
+    j.commit = std::string(40, 'a');
+    return j;
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<StateStore> db_;
+  std::unique_ptr<JobStore> jobs_;
+};
+
+TEST_F(JobStoreTest, IdsAreShortSortableAndUniqueTokensAreAssigned) {
+  auto a = jobs_->insert(record(), "LR sweep: 1e-4 ü");
+  auto b = jobs_->insert(record(), "");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->id, "00001-lr-sweep-1e-4");
+  EXPECT_EQ(b->id, "00002-job");
+  EXPECT_EQ(a->state, job_state::kSubmitting);
+  EXPECT_EQ(a->token.rfind("mmcfs-", 0), 0u);
+  EXPECT_EQ(a->token.size(), 22u);
+  EXPECT_NE(a->token, b->token);
+  EXPECT_EQ(a->submitted_at, clock_.now());
+  EXPECT_EQ(jobs_->find_by_token(b->token)->id, b->id);
+}
+
+TEST_F(JobStoreTest, TheSequenceNeverGoesBackEvenAfterRemoveAndReopen) {
+  ASSERT_TRUE(jobs_->insert(record(), "a").ok());
+  auto b = jobs_->insert(record(), "b");
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(jobs_->remove(b->id).ok());
+  EXPECT_FALSE(jobs_->get(b->id));
+  reopen();
+  auto c = jobs_->insert(record(), "c");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->id, "00003-c") << "a removed job's number is not reused";
+}
+
+TEST_F(JobStoreTest, UpdatesPersistAndListsFilter) {
+  auto a = jobs_->insert(record("p"), "a");
+  auto b = jobs_->insert(record("q"), "b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  JobRecord changed = *a;
+  changed.slurm_id = "512";
+  changed.state = job_state::kCompleted;
+  changed.exit_code = 0;
+  clock_.advance(std::chrono::seconds(5));
+  ASSERT_TRUE(jobs_->update(changed).ok());
+  JobRecord archived = *b;
+  archived.archived = true;
+  ASSERT_TRUE(jobs_->update(archived).ok());
+  reopen();
+  auto loaded = jobs_->get(a->id);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->slurm_id, "512");
+  EXPECT_EQ(loaded->state, job_state::kCompleted);
+  EXPECT_EQ(loaded->exit_code, 0);
+  EXPECT_EQ(loaded->updated_at, clock_.now());
+  EXPECT_EQ(jobs_->list().size(), 1u) << "archived jobs are left out";
+  EXPECT_EQ(jobs_->list(true).size(), 2u);
+  EXPECT_EQ(jobs_->list_project("p").size(), 1u);
+  EXPECT_TRUE(jobs_->list_project("q").empty());
+  EXPECT_EQ(jobs_->in_state(job_state::kCompleted).size(), 1u);
+  JobRecord unknown = changed;
+  unknown.id = "99999-nope";
+  EXPECT_EQ(jobs_->update(unknown).error().code, Errc::kNotFound);
+}
+
+TEST_F(JobStoreTest, LastLaunchPerProjectPersists) {
+  EXPECT_EQ(jobs_->last_launch("p"), "");
+  ASSERT_TRUE(jobs_->set_last_launch("p", "cluster: alpha\n").ok());
+  ASSERT_TRUE(jobs_->set_last_launch("p", "cluster: beta\n").ok());
+  reopen();
+  EXPECT_EQ(jobs_->last_launch("p"), "cluster: beta\n");
+  EXPECT_EQ(jobs_->last_launch("q"), "");
+}
+
+TEST(JobStateTest, FinalStates) {
+  for (const char* s : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED"}) {
+    EXPECT_TRUE(job_state::is_final(s)) << s;
+  }
+  for (const char* s : {"PENDING", "RUNNING", "SUBMITTING", "COMPLETING", "SUSPENDED"}) {
+    EXPECT_FALSE(job_state::is_final(s)) << s;
+  }
+}
+
+}  // namespace
+}  // namespace mmcfs::backend
