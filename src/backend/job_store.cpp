@@ -118,44 +118,53 @@ Status JobStore::write(const JobRecord& j, bool insert) {
   return db_.with_db([&](sqlite3* db) -> Status { return write_row(db, j, insert); });
 }
 
+namespace {
+
+const char* const kInsertSql =
+    "INSERT INTO jobs(seq, id, token, project, cluster, slurm_id, state, reason, exit_code,"
+    " launch_text, spec_yaml, commit_sha, script, command, source_file, submitted_at_ms,"
+    " updated_at_ms, started_at_ms, ended_at_ms, archived, confirmed_at_ms)"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)";
+const char* const kUpdateSql =
+    "UPDATE jobs SET token=?3, project=?4, cluster=?5, slurm_id=?6, state=?7, reason=?8,"
+    " exit_code=?9, launch_text=?10, spec_yaml=?11, commit_sha=?12, script=?13, command=?14,"
+    " source_file=?15, submitted_at_ms=?16, updated_at_ms=?17, started_at_ms=?18,"
+    " ended_at_ms=?19, archived=?20, confirmed_at_ms=?21 WHERE seq=?1 AND id=?2";
+
+// Runs `st` (kInsertSql or kUpdateSql, freshly prepared or reset) for `j`.
+Status write_with(sqlite3* db, sql::Statement& st, const JobRecord& j, bool insert) {
+  st.bind(1, j.seq);
+  st.bind(2, j.id);
+  st.bind(3, j.token);
+  st.bind(4, j.project);
+  st.bind(5, j.cluster);
+  st.bind(6, j.slurm_id);
+  st.bind(7, j.state);
+  st.bind(8, j.reason);
+  st.bind(9, j.exit_code ? std::optional<std::int64_t>(*j.exit_code) : std::nullopt);
+  st.bind(10, j.launch_text);
+  st.bind(11, j.spec_yaml);
+  st.bind(12, j.commit);
+  st.bind(13, j.script);
+  st.bind(14, j.command);
+  st.bind(15, j.source_file);
+  st.bind(16, to_ms(j.submitted_at));
+  st.bind(17, to_ms(j.updated_at));
+  st.bind(18, to_ms(j.started_at));
+  st.bind(19, to_ms(j.ended_at));
+  st.bind(20, std::int64_t{j.archived ? 1 : 0});
+  st.bind(21, to_ms(j.confirmed_at));
+  if (st.step() != SQLITE_DONE) return st.error("write job " + j.id);
+  if (!insert && sqlite3_changes(db) != 1) return make_error(Errc::kNotFound, "no job " + j.id);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status JobStore::write_row(sqlite3* db, const JobRecord& j, bool insert) {
-  {
-    const char* sql = insert
-                          ? "INSERT INTO jobs(seq, id, token, project, cluster, slurm_id, state, reason, exit_code,"
-                            " launch_text, spec_yaml, commit_sha, script, command, source_file, submitted_at_ms,"
-                            " updated_at_ms, started_at_ms, ended_at_ms, archived, confirmed_at_ms)"
-                            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"
-                          : "UPDATE jobs SET token=?3, project=?4, cluster=?5, slurm_id=?6, state=?7, reason=?8,"
-                            " exit_code=?9, launch_text=?10, spec_yaml=?11, commit_sha=?12, script=?13, command=?14,"
-                            " source_file=?15, submitted_at_ms=?16, updated_at_ms=?17, started_at_ms=?18,"
-                            " ended_at_ms=?19, archived=?20, confirmed_at_ms=?21 WHERE seq=?1 AND id=?2";
-    sql::Statement st(db, sql);
-    if (!st.ok()) return st.error("prepare job write");
-    st.bind(1, j.seq);
-    st.bind(2, j.id);
-    st.bind(3, j.token);
-    st.bind(4, j.project);
-    st.bind(5, j.cluster);
-    st.bind(6, j.slurm_id);
-    st.bind(7, j.state);
-    st.bind(8, j.reason);
-    st.bind(9, j.exit_code ? std::optional<std::int64_t>(*j.exit_code) : std::nullopt);
-    st.bind(10, j.launch_text);
-    st.bind(11, j.spec_yaml);
-    st.bind(12, j.commit);
-    st.bind(13, j.script);
-    st.bind(14, j.command);
-    st.bind(15, j.source_file);
-    st.bind(16, to_ms(j.submitted_at));
-    st.bind(17, to_ms(j.updated_at));
-    st.bind(18, to_ms(j.started_at));
-    st.bind(19, to_ms(j.ended_at));
-    st.bind(20, std::int64_t{j.archived ? 1 : 0});
-    st.bind(21, to_ms(j.confirmed_at));
-    if (st.step() != SQLITE_DONE) return st.error("write job " + j.id);
-    if (!insert && sqlite3_changes(db) != 1) return make_error(Errc::kNotFound, "no job " + j.id);
-    return Status::Ok();
-  }
+  sql::Statement st(db, insert ? kInsertSql : kUpdateSql);
+  if (!st.ok()) return st.error("prepare job write");
+  return write_with(db, st, j, insert);
 }
 
 Result<std::vector<std::string>> JobStore::modify_batch(
@@ -184,8 +193,11 @@ Result<std::vector<std::string>> JobStore::modify_batch(
   Status s = db_.with_db([&](sqlite3* db) -> Status {
     if (auto begin = sql::exec(db, "BEGIN IMMEDIATE"); !begin.ok()) return begin;
     Status body = [&]() -> Status {
+      sql::Statement update(db, kUpdateSql);
+      if (!update.ok()) return update.error("prepare job write");
       for (const JobRecord& j : rewritten) {
-        if (auto w = write_row(db, j, false); !w.ok()) return w;
+        update.reset();
+        if (auto w = write_with(db, update, j, false); !w.ok()) return w;
       }
       sql::Statement st(db, "UPDATE jobs SET confirmed_at_ms = ?1 WHERE id = ?2");
       if (!st.ok()) return st.error("prepare confirm");
