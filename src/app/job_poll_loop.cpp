@@ -1,4 +1,6 @@
 // job_poll_loop.cpp — scheduling JobPoller cycles for one cluster.
+//
+// Thread rules: as job_poll_loop.h; mu_ is never held across a cycle.
 #include "app/job_poll_loop.h"
 
 #include <algorithm>
@@ -8,8 +10,13 @@
 namespace mmcfs::app {
 
 JobPollLoop::JobPollLoop(config::ClusterConfig cluster, std::shared_ptr<backend::Remote> remote,
-                         backend::JobStore& jobs, const Clock& clock, std::function<void()> on_change)
-    : cluster_(std::move(cluster)), remote_(std::move(remote)), poller_(jobs, clock), on_change_(std::move(on_change)) {}
+                         backend::JobStore& jobs, const Clock& clock, Listener on_change)
+    : cluster_(std::move(cluster)),
+      remote_(std::move(remote)),
+      jobs_(jobs),
+      clock_(clock),
+      poller_(jobs, clock),
+      on_change_(std::move(on_change)) {}
 
 JobPollLoop::~JobPollLoop() { stop(); }
 
@@ -37,19 +44,44 @@ void JobPollLoop::poll_now() {
   cv_.notify_all();
 }
 
+std::chrono::milliseconds JobPollLoop::next_delay(std::chrono::milliseconds interval, int failures) {
+  if (failures <= 0) return interval;
+  return std::min<std::chrono::milliseconds>(interval, std::chrono::seconds(1) * (1 << std::min(failures - 1, 10)));
+}
+
 backend::PollStats JobPollLoop::poll_once() {
+  WallTime started = clock_.now();
   backend::PollStats stats = poller_.poll(*remote_, cluster_);
-  if (!stats.error.empty()) {
-    ++failures_;
-    log::debug("{}: job poll: {}", cluster_.name, stats.error);
-  } else {
-    failures_ = 0;
-  }
+  bool health_flipped = false;
   {
     std::lock_guard lock(mu_);
+    health_flipped = stats.error.empty() == (failures_ > 0);
+    if (!stats.error.empty()) {
+      if (failures_++ == 0) {
+        health_.failing_since = started;
+        log::info("{}: job poll failed, retrying with backoff: {}", cluster_.name, stats.error);
+      } else {
+        log::debug("{}: job poll: {}", cluster_.name, stats.error);
+      }
+      health_.error = stats.error;
+    } else {
+      if (failures_ > 0) log::info("{}: job poll reaches SLURM again", cluster_.name);
+      failures_ = 0;
+      health_.failing_since.reset();
+      health_.error.clear();
+      if (stats.active_jobs > 0) health_.last_success = clock_.now();
+    }
     last_ = stats;
   }
-  if (stats.jobs_updated > 0 && on_change_) on_change_();
+  std::vector<std::string> changed = stats.changed_ids;
+  if (health_flipped) {
+    for (const auto& job : jobs_.list(/*include_archived=*/true)) {
+      if (job.cluster == cluster_.name && !backend::job_state::is_final(job.state)) changed.push_back(job.id);
+    }
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  }
+  if (!changed.empty() && on_change_) on_change_(changed);
   return stats;
 }
 
@@ -58,15 +90,16 @@ backend::PollStats JobPollLoop::last_stats() const {
   return last_;
 }
 
+PollHealth JobPollLoop::health() const {
+  std::lock_guard lock(mu_);
+  return health_;
+}
+
 void JobPollLoop::run() {
   while (true) {
     poll_once();
-    // Backoff while the cluster fails: 1 s, 2 s, 4 s ... capped at the interval.
-    std::chrono::milliseconds delay = cluster_.job_poll_interval;
-    if (failures_ > 0) {
-      delay = std::min<std::chrono::milliseconds>(delay, std::chrono::seconds(1) * (1 << std::min(failures_ - 1, 10)));
-    }
     std::unique_lock lock(mu_);
+    auto delay = next_delay(cluster_.job_poll_interval, failures_);
     cv_.wait_for(lock, delay, [this] { return stopping_ || requested_; });
     if (stopping_) return;
     requested_ = false;

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "app/job_freshness.h"
 #include "common/log.h"
 #include "launch/sbatch_script.h"
 #include "project/git_repo.h"
@@ -56,9 +57,10 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
     auto monitor = std::make_unique<backend::ClusterMonitor>(cluster, remote, clock, s.store_.get());
     monitor->set_listener([raw = &s](const std::string& name) { raw->on_cluster_changed(name); });
     s.monitors_.emplace(cluster.name, std::move(monitor));
-    s.pollers_.emplace(cluster.name, std::make_unique<JobPollLoop>(cluster, remote, *s.jobs_, clock, [raw = &s] {
-                         raw->invalidate_paths({"jobs", "projects"});
-                       }));
+    // Only the changed jobs' files: no other listing shows a job's state.
+    s.pollers_.emplace(cluster.name, std::make_unique<JobPollLoop>(
+                                         cluster, remote, *s.jobs_, clock,
+                                         [raw = &s](const std::vector<std::string>& ids) { raw->invalidate_jobs(ids); }));
   }
   s.launches_ = std::make_unique<LaunchService>(s.config_, *s.projects_, *s.jobs_, s.remotes_,
                                                 options.state_dir + "/dropzone", options.sbatch_template);
@@ -101,6 +103,29 @@ void MountService::invalidate_paths(const std::vector<std::string>& paths) {
   }
 }
 
+void MountService::invalidate_jobs(const std::vector<std::string>& job_ids) {
+  if (!invalidator_ || !ns_) return;
+  for (const auto& id : job_ids) {
+    for (fs::InodeId ino : ns_->known_inodes_under("jobs/" + id)) invalidator_(ino);
+  }
+}
+
+std::vector<std::string> MountService::active_job_ids(const std::string& cluster) const {
+  std::vector<std::string> ids;
+  for (const auto& job : jobs_->list()) {
+    if (job.cluster == cluster && !backend::job_state::is_final(job.state)) ids.push_back(job.id);
+  }
+  return ids;
+}
+
+std::string MountService::status_note(const backend::JobRecord& job) const {
+  auto loop = pollers_.find(job.cluster);
+  auto monitor = monitors_.find(job.cluster);
+  if (loop == pollers_.end() || monitor == monitors_.end()) return "";
+  auto outage = cluster_outage(loop->second->health(), monitor->second->snapshot().health);
+  return job_staleness_note(job, outage, clock_.now());
+}
+
 backend::ClusterMonitor* MountService::monitor(const std::string& cluster) {
   auto it = monitors_.find(cluster);
   return it == monitors_.end() ? nullptr : it->second.get();
@@ -133,6 +158,18 @@ void MountService::on_cluster_changed(const std::string& cluster) {
     }
   }
   invalidate_paths(fs::paths_depending_on_cluster(cluster));
+  // Active jobs' status notes say whether their cluster is reachable.
+  if (it != monitors_.end()) {
+    backend::Health now = it->second->snapshot().health.state;
+    bool flipped;
+    {
+      std::lock_guard lock(mu_);
+      auto [prev, inserted] = last_health_.try_emplace(cluster, now);
+      flipped = !inserted && prev->second != now;
+      prev->second = now;
+    }
+    if (flipped) invalidate_jobs(active_job_ids(cluster));
+  }
 }
 
 Result<std::string> MountService::fetch_log(const backend::JobRecord& job) {

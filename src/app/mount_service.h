@@ -74,6 +74,7 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   std::optional<backend::JobRecord> job(const std::string& id) const override { return jobs_->get(id); }
   Result<std::string> fetch_log(const backend::JobRecord& job) override;
   std::uint64_t cached_log_size(const std::string& id) const override;
+  std::string status_note(const backend::JobRecord& job) const override;
   // ProjectSource
   std::vector<backend::ProjectEntry> projects() const override { return projects_->list(); }
   Status add_project(const std::string& name, const std::string& target) override;
@@ -86,6 +87,10 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   MountService(config::Config config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
   void on_cluster_changed(const std::string& cluster);
   void invalidate_paths(const std::vector<std::string>& paths);
+  // Drops the kernel's cache of these jobs' files (jobs/<id>/...).
+  void invalidate_jobs(const std::vector<std::string>& job_ids);
+  // The active jobs of a cluster (their status notes follow its health).
+  std::vector<std::string> active_job_ids(const std::string& cluster) const;
 
   const config::Config config_;
   const Clock& clock_;
@@ -107,6 +112,7 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   std::map<std::string, std::shared_ptr<fs::DropZoneDir>> drop_zones_;  // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<fs::LaunchTrigger>> triggers_;  // GUARDED_BY(mu_)
   std::map<std::string, std::string> logs_;                             // GUARDED_BY(mu_): id -> bytes
+  std::map<std::string, backend::Health> last_health_;                  // GUARDED_BY(mu_): by cluster
 };
 
 }  // namespace mmcfs::app

@@ -37,6 +37,16 @@ const std::vector<std::string> kMarkerArgv = {
     "done\n",
     "mmcfs-markers"};
 
+const std::vector<std::string> kScontrolJobsArgv = {
+    "sh", "-c",
+    "SLURM_TIME_FORMAT=%s; export SLURM_TIME_FORMAT\n"
+    "while read -r id; do\n"
+    "  case $id in ''|*[!0-9_]*) continue ;; esac\n"
+    "  scontrol show job -o \"$id\"\n"
+    "done\n"
+    "exit 0\n",
+    "mmcfs-scontrol-jobs"};
+
 namespace {
 
 using slurm_text::bad_line;
@@ -217,6 +227,14 @@ Result<std::vector<SlurmJobStatus>> parse_scontrol_jobs(std::string_view text) {
     jobs.push_back(std::move(job));
   }
   return jobs;
+}
+
+std::string scontrol_ids_input(const std::vector<std::string>& slurm_ids) {
+  std::string input;
+  for (const std::string& id : slurm_ids) {
+    if (is_job_id(id)) input += id + "\n";
+  }
+  return input;
 }
 
 std::string marker_input(const std::vector<JobDirRef>& jobs) {

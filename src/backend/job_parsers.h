@@ -64,10 +64,19 @@ bool sacct_accounting_disabled(std::string_view err);
 
 // `scontrol show job -o ID`: what the controller holds about one job, one
 // line of Key=Value pairs (JobState, Reason, ExitCode=3:0, SubmitTime, ...).
-// Used to look at one job on demand; the poller's cycle does not need it,
-// because squeue -t all lists the same controller records for all jobs.
 std::vector<std::string> scontrol_show_job_argv(const std::string& slurm_id);
 Result<std::vector<SlurmJobStatus>> parse_scontrol_jobs(std::string_view text);
+
+// `scontrol show job -o` for many ids in one remote command. SLURM 22.05's
+// scontrol takes one id per call (`scontrol show job -o 1,2` and `... 1 2`
+// fail with "Invalid job id specified"), so the fixed argv loops over the
+// ids given on stdin (scontrol_ids_input(), one per line) and prints what
+// scontrol prints for each, in parse_scontrol_jobs()'s format. An id the
+// controller no longer holds prints nothing on stdout (its error goes to
+// stderr) and does not fail the command; a line that is not a job id is
+// skipped (tests/data/alpha-scontrol-show-jobs-loop.txt).
+extern const std::vector<std::string> kScontrolJobsArgv;
+std::string scontrol_ids_input(const std::vector<std::string>& slurm_ids);
 
 // The exit-status markers of many jobs in one command. The argv is fixed;
 // stdin lists the jobs, one "<token> <job dir>" line each (marker_input()),

@@ -109,27 +109,46 @@ std::vector<JobRecord> JobPoller::active_jobs(const std::string& cluster) const 
   return active;
 }
 
-bool JobPoller::apply(const JobRecord& snapshot, const JobUpdate& update) {
-  // Re-read: the record may have changed while the remote answered.
-  std::optional<JobRecord> current = jobs_.get(snapshot.id);
-  if (!current || job_state::is_final(current->state) || current->state == job_state::kUnknown ||
-      current->slurm_id != snapshot.slurm_id || same_update(*current, update)) {
-    return false;
+void JobPoller::write(const Outcomes& outcomes, WallTime now, PollStats& stats) {
+  if (outcomes.empty()) return;
+  std::vector<std::pair<std::string, JobStore::Modifier>> modifiers;
+  modifiers.reserve(outcomes.size());
+  int confirmed = 0;
+  for (const Outcome& o : outcomes) {
+    modifiers.emplace_back(o.snapshot.id, [&o, now, &confirmed](JobRecord& current) {
+      // The record may have changed while the remote answered.
+      if (job_state::is_final(current.state) || current.state == job_state::kUnknown ||
+          current.slurm_id != o.snapshot.slurm_id) {
+        return JobStore::Modified::kNothing;
+      }
+      if (o.confirmed) {
+        current.confirmed_at = now;
+        ++confirmed;
+      }
+      if (same_update(current, o.update)) {
+        return o.confirmed ? JobStore::Modified::kConfirmedOnly : JobStore::Modified::kNothing;
+      }
+      current.state = o.update.state;
+      current.reason = o.update.reason;
+      current.started_at = o.update.started_at;
+      current.ended_at = o.update.ended_at;
+      current.exit_code = o.update.exit_code;
+      return JobStore::Modified::kRecord;
+    });
   }
-  JobRecord next = std::move(*current);
-  next.state = update.state;
-  next.reason = update.reason;
-  next.started_at = update.started_at;
-  next.ended_at = update.ended_at;
-  next.exit_code = update.exit_code;
-  if (Status s = jobs_.update(next); !s.ok()) {
-    log::warn("{}: status {} not saved: {}", next.id, next.state, s.error().describe());
-    return false;
+  auto changed = jobs_.modify_batch(modifiers);
+  if (!changed.ok()) {
+    log::warn("job states of this cycle not saved: {}", changed.error().describe());
+    return;
   }
-  if (job_state::is_final(next.state) || next.state == job_state::kUnknown) {
-    log::info("{}: SLURM job {} on {} is {}", next.id, next.slurm_id, next.cluster, next.state);
+  stats.jobs_confirmed += confirmed;
+  stats.jobs_updated += static_cast<int>(changed->size());
+  for (const std::string& id : *changed) {
+    if (auto j = jobs_.get(id); j && (job_state::is_final(j->state) || j->state == job_state::kUnknown)) {
+      log::info("{}: SLURM job {} on {} is {}", j->id, j->slurm_id, j->cluster, j->state);
+    }
   }
-  return true;
+  stats.changed_ids.insert(stats.changed_ids.end(), changed->begin(), changed->end());
 }
 
 WallTime JobPoller::missing_since(const std::string& job_id, WallTime now) {
@@ -165,30 +184,39 @@ PollStats JobPoller::poll(Remote& remote, const config::ClusterConfig& cluster) 
   }
   auto by_id = index_by_id(*rows);
   WallTime now = clock_.now();
+  Outcomes outcomes;
+  outcomes.reserve(active.size());
   std::vector<JobRecord> vanished;
-  for (const JobRecord& job : active) {
+  for (JobRecord& job : active) {
     const SlurmJobStatus* answer = find_answer(by_id, job);
     if (answer == nullptr) {
-      vanished.push_back(job);
+      vanished.push_back(std::move(job));
       continue;
     }
     forget_missing(job.id);
-    if (apply(job, update_from_slurm(job, *answer, now))) ++stats.jobs_updated;
+    JobUpdate u = update_from_slurm(job, *answer, now);
+    outcomes.push_back({std::move(job), std::move(u), true});
   }
-  if (vanished.empty()) return stats;
 
   bool sacct_failed = false;
-  vanished = resolve_by_sacct(remote, cluster, std::move(vanished), sacct_failed, stats);
-  if (vanished.empty() || !stats.error.empty()) return stats;
-  // Without a working sacct the poller still reads markers, but does not
-  // give up on a job while accounting might still know it.
-  resolve_by_markers(remote, cluster, vanished, /*may_give_up=*/!sacct_failed, stats);
+  if (!vanished.empty()) {
+    vanished = resolve_by_sacct(remote, cluster, std::move(vanished), sacct_failed, stats, outcomes);
+  }
+  if (!vanished.empty() && stats.error.empty()) {
+    vanished = resolve_by_scontrol(remote, cluster, std::move(vanished), stats, outcomes);
+  }
+  if (!vanished.empty() && stats.error.empty()) {
+    // Without a working sacct the poller still reads markers, but does not
+    // give up on a job while accounting might still know it.
+    resolve_by_markers(remote, cluster, vanished, /*may_give_up=*/!sacct_failed, stats, outcomes);
+  }
+  write(outcomes, clock_.now(), stats);
   return stats;
 }
 
 std::vector<JobRecord> JobPoller::resolve_by_sacct(Remote& remote, const config::ClusterConfig& cluster,
                                                    std::vector<JobRecord> vanished, bool& sacct_failed,
-                                                   PollStats& stats) {
+                                                   PollStats& stats, Outcomes& out) {
   if (accounting_disabled(cluster.name)) return vanished;
   std::vector<std::string> ids;
   for (const JobRecord& j : vanished) ids.push_back(j.slurm_id);
@@ -229,13 +257,55 @@ std::vector<JobRecord> JobPoller::resolve_by_sacct(Remote& remote, const config:
       continue;
     }
     forget_missing(job.id);
-    if (apply(job, update_from_slurm(job, *answer, now))) ++stats.jobs_updated;
+    JobUpdate u = update_from_slurm(job, *answer, now);
+    out.push_back({std::move(job), std::move(u), true});
+  }
+  return unresolved;
+}
+
+std::vector<JobRecord> JobPoller::resolve_by_scontrol(Remote& remote, const config::ClusterConfig& cluster,
+                                                      std::vector<JobRecord> vanished, PollStats& stats,
+                                                      Outcomes& out) {
+  std::vector<std::string> ids;
+  for (const JobRecord& j : vanished) ids.push_back(j.slurm_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+
+  ++stats.scontrol_calls;
+  auto r = remote.run_with_input(kScontrolJobsArgv, scontrol_ids_input(ids), cluster.command_timeout);
+  if (!r.ok()) {
+    stats.error = "scontrol show job: " + r.error().describe();
+    return {};
+  }
+  if (r->exit_code != 0) {
+    log::warn("{}: {}; trying the exit_status files", cluster.name, command_failure("scontrol show job", *r));
+    return vanished;
+  }
+  auto rows = parse_scontrol_jobs(r->out);
+  if (!rows.ok()) {
+    log::warn("{}: {}; trying the exit_status files", cluster.name, rows.error().describe());
+    return vanished;
+  }
+  auto by_id = index_by_id(*rows);
+  WallTime now = clock_.now();
+  std::vector<JobRecord> unresolved;
+  for (JobRecord& job : vanished) {
+    const SlurmJobStatus* answer = find_answer(by_id, job);
+    if (answer == nullptr) {
+      unresolved.push_back(std::move(job));
+      continue;
+    }
+    // The controller holds it: its answer is SLURM's, final or not.
+    forget_missing(job.id);
+    JobUpdate u = update_from_slurm(job, *answer, now);
+    out.push_back({std::move(job), std::move(u), true});
   }
   return unresolved;
 }
 
 void JobPoller::resolve_by_markers(Remote& remote, const config::ClusterConfig& cluster,
-                                   const std::vector<JobRecord>& vanished, bool may_give_up, PollStats& stats) {
+                                   const std::vector<JobRecord>& vanished, bool may_give_up, PollStats& stats,
+                                   Outcomes& out) {
   std::vector<JobDirRef> refs;
   for (const JobRecord& j : vanished) refs.push_back({j.token, launch::job_dir(cluster.workspace, j.token)});
 
@@ -262,8 +332,10 @@ void JobPoller::resolve_by_markers(Remote& remote, const config::ClusterConfig& 
     auto it = by_token.find(job.token);
     const JobMarker* marker = it == by_token.end() ? nullptr : it->second;
     JobUpdate u = unchanged(job);
+    bool confirmed = false;
     if (!u.started_at && marker != nullptr) u.started_at = marker->started_at;
     if (marker != nullptr && marker->exit_status) {
+      confirmed = true;
       int status = *marker->exit_status;
       u.state = status == 0 ? job_state::kCompleted : job_state::kFailed;
       u.exit_code = status;
@@ -276,8 +348,8 @@ void JobPoller::resolve_by_markers(Remote& remote, const config::ClusterConfig& 
         u.state = job_state::kUnknown;
         u.ended_at = since;
         u.reason = fmt::format(
-            "outcome could not be determined: SLURM job {} left the queue, SLURM {}, and the job {} no "
-            "exit_status file in {}{}",
+            "outcome could not be determined: SLURM job {} left the queue, the controller no longer holds it, "
+            "SLURM {}, and the job {} no exit_status file in {}{}",
             job.slurm_id, accounting_disabled(cluster.name) ? "keeps no accounting" : "accounting has no record of it",
             u.started_at ? "started but left" : "never started and left",
             launch::job_dir(cluster.workspace, job.token),
@@ -285,7 +357,7 @@ void JobPoller::resolve_by_markers(Remote& remote, const config::ClusterConfig& 
         forget_missing(job.id);
       }
     }
-    if (apply(job, u)) ++stats.jobs_updated;
+    out.push_back({job, std::move(u), confirmed});
   }
 }
 

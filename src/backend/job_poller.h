@@ -1,6 +1,7 @@
 // job_poller.h — one status cycle for the jobs of one cluster.
 //
-// A cycle runs at most three remote commands, however many jobs there are:
+// A cycle runs at most four remote commands, however many jobs there are;
+// in the steady state (every active job in the queue) exactly one:
 //   1. squeue (always, if the cluster has active jobs): every job of the user
 //      that the controller holds, active or finished within MinJobAge
 //      (kSqueuePollArgv). Most jobs are settled here, finished ones included,
@@ -9,7 +10,9 @@
 //      keeps accounting): one command for all of those ids. A cluster whose
 //      sacct says "accounting storage is disabled" is remembered and never
 //      asked again by this poller.
-//   3. the markers (only for jobs still unresolved): one command reading
+//   3. scontrol (only for jobs sacct did not settle): one command for all of
+//      those ids (kScontrolJobsArgv), what the controller still holds.
+//   4. the markers (only for jobs still unresolved): one command reading
 //      every such job's exit_status and started files (kMarkerArgv).
 // A job that left the queue with a marker becomes COMPLETED (0) or FAILED
 // (its status). With no marker and no record anywhere, the poller keeps
@@ -28,12 +31,21 @@
 // a comment the submit time must lie within kSubmitTimeTolerance of the
 // record's submitted_at (mmcfs's clock before sbatch vs the controller's).
 //
+// Writes: a cycle ends with ONE JobStore::modify_batch (one SQLite
+// transaction), so a thousand jobs cost one commit. Every job SLURM (or its
+// exit_status marker) answered for gets confirmed_at = now; only the records
+// whose state, reason, times or exit code changed are rewritten whole, and
+// their ids are returned in PollStats::changed_ids (for kernel cache
+// invalidation). A cycle that stops early on an error still writes what it
+// learnt before the error.
+//
 // Thread rules: poll() may run concurrently for different clusters (and for
 // the same one). No lock is held while a remote command runs: the poller
-// snapshots the active jobs, runs the commands, then re-reads each record
-// just before writing it and writes only if it is still not final and has
-// the same slurm_id. mu_ guards only the poller's small memory (accounting
-// per cluster, first-missed times).
+// snapshots the active jobs, runs the commands, then applies each answer to
+// the record as it is at write time (in modify_batch, under the store's
+// lock), only if it is still not final and has the same slurm_id. mu_
+// guards only the poller's small memory (accounting per cluster,
+// first-missed times).
 #pragma once
 
 #include <chrono>
@@ -65,11 +77,12 @@ struct JobUpdate {
 struct PollStats {
   int squeue_calls = 0, scontrol_calls = 0, marker_calls = 0, jobs_updated = 0;
   int sacct_calls = 0;
-  int active_jobs = 0;  // jobs the cycle asked about
+  int active_jobs = 0;     // jobs the cycle asked about
+  int jobs_confirmed = 0;  // jobs whose confirmed_at this cycle set
+  std::vector<std::string> changed_ids;  // jobs whose record changed (jobs_updated of them)
   // Why the cycle stopped early ("" if it did not): the remote could not be
-  // reached or a command failed. Records are left as they were.
+  // reached or a command failed. What was learnt before is written.
   std::string error;
-  // scontrol_calls stays 0: squeue -t all lists the same controller records.
   int remote_calls() const { return squeue_calls + scontrol_calls + sacct_calls + marker_calls; }
 };
 
@@ -89,17 +102,28 @@ class JobPoller {
   bool accounting_disabled(const std::string& cluster) const;
 
  private:
+  // What one cycle learnt about one job, written at the end of the cycle.
+  struct Outcome {
+    JobRecord snapshot;
+    JobUpdate update;
+    bool confirmed = false;  // SLURM or the job's marker answered for it
+  };
+  using Outcomes = std::vector<Outcome>;
+
   std::vector<JobRecord> active_jobs(const std::string& cluster) const;
-  // Resolves `vanished` through sacct; returns those still unresolved.
+  // Each resolver settles what it can of `vanished` (adding to `out`) and
+  // returns the jobs still unresolved.
   // `sacct_failed` is set if sacct could not answer (not: accounting off).
   std::vector<JobRecord> resolve_by_sacct(Remote& remote, const config::ClusterConfig& cluster,
                                           std::vector<JobRecord> vanished, bool& sacct_failed,
-                                          PollStats& stats);
+                                          PollStats& stats, Outcomes& out);
+  std::vector<JobRecord> resolve_by_scontrol(Remote& remote, const config::ClusterConfig& cluster,
+                                             std::vector<JobRecord> vanished, PollStats& stats, Outcomes& out);
   void resolve_by_markers(Remote& remote, const config::ClusterConfig& cluster,
-                          const std::vector<JobRecord>& vanished, bool may_give_up, PollStats& stats);
-  // Writes `update` into the job's current record if it is still the same
-  // active job and something changed. Returns true if it wrote.
-  bool apply(const JobRecord& snapshot, const JobUpdate& update);
+                          const std::vector<JobRecord>& vanished, bool may_give_up, PollStats& stats,
+                          Outcomes& out);
+  // Writes the cycle's outcomes in one batch (see the file comment).
+  void write(const Outcomes& outcomes, WallTime now, PollStats& stats);
   // When this cycle first missed the job (now, if it had not been missed).
   WallTime missing_since(const std::string& job_id, WallTime now);
   void forget_missing(const std::string& job_id);

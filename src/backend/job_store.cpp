@@ -37,7 +37,7 @@ std::string new_token() {
 constexpr const char* kColumns =
     "seq, id, token, project, cluster, slurm_id, state, reason, exit_code, launch_text, spec_yaml,"
     " commit_sha, script, command, source_file, submitted_at_ms, updated_at_ms, started_at_ms,"
-    " ended_at_ms, archived";
+    " ended_at_ms, archived, confirmed_at_ms";
 
 JobRecord read_row(const sql::Statement& st) {
   JobRecord j;
@@ -61,6 +61,7 @@ JobRecord read_row(const sql::Statement& st) {
   j.started_at = from_ms(st.optional_integer(17));
   j.ended_at = from_ms(st.optional_integer(18));
   j.archived = st.integer(19) != 0;
+  j.confirmed_at = from_ms(st.optional_integer(20));
   return j;
 }
 
@@ -114,43 +115,117 @@ Status JobStore::load() {
 }
 
 Status JobStore::write(const JobRecord& j, bool insert) {
-  return db_.with_db([&](sqlite3* db) -> Status {
-    const char* sql = insert
-                          ? "INSERT INTO jobs(seq, id, token, project, cluster, slurm_id, state, reason, exit_code,"
-                            " launch_text, spec_yaml, commit_sha, script, command, source_file, submitted_at_ms,"
-                            " updated_at_ms, started_at_ms, ended_at_ms, archived)"
-                            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"
-                          : "UPDATE jobs SET token=?3, project=?4, cluster=?5, slurm_id=?6, state=?7, reason=?8,"
-                            " exit_code=?9, launch_text=?10, spec_yaml=?11, commit_sha=?12, script=?13, command=?14,"
-                            " source_file=?15, submitted_at_ms=?16, updated_at_ms=?17, started_at_ms=?18,"
-                            " ended_at_ms=?19, archived=?20 WHERE seq=?1 AND id=?2";
-    sql::Statement st(db, sql);
-    if (!st.ok()) return st.error("prepare job write");
-    st.bind(1, j.seq);
-    st.bind(2, j.id);
-    st.bind(3, j.token);
-    st.bind(4, j.project);
-    st.bind(5, j.cluster);
-    st.bind(6, j.slurm_id);
-    st.bind(7, j.state);
-    st.bind(8, j.reason);
-    st.bind(9, j.exit_code ? std::optional<std::int64_t>(*j.exit_code) : std::nullopt);
-    st.bind(10, j.launch_text);
-    st.bind(11, j.spec_yaml);
-    st.bind(12, j.commit);
-    st.bind(13, j.script);
-    st.bind(14, j.command);
-    st.bind(15, j.source_file);
-    st.bind(16, to_ms(j.submitted_at));
-    st.bind(17, to_ms(j.updated_at));
-    st.bind(18, to_ms(j.started_at));
-    st.bind(19, to_ms(j.ended_at));
-    st.bind(20, std::int64_t{j.archived ? 1 : 0});
-    if (st.step() != SQLITE_DONE) return st.error("write job " + j.id);
-    if (!insert && sqlite3_changes(db) != 1) return make_error(Errc::kNotFound, "no job " + j.id);
-    return Status::Ok();
-  });
+  return db_.with_db([&](sqlite3* db) -> Status { return write_row(db, j, insert); });
 }
+
+namespace {
+
+const char* const kInsertSql =
+    "INSERT INTO jobs(seq, id, token, project, cluster, slurm_id, state, reason, exit_code,"
+    " launch_text, spec_yaml, commit_sha, script, command, source_file, submitted_at_ms,"
+    " updated_at_ms, started_at_ms, ended_at_ms, archived, confirmed_at_ms)"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)";
+const char* const kUpdateSql =
+    "UPDATE jobs SET token=?3, project=?4, cluster=?5, slurm_id=?6, state=?7, reason=?8,"
+    " exit_code=?9, launch_text=?10, spec_yaml=?11, commit_sha=?12, script=?13, command=?14,"
+    " source_file=?15, submitted_at_ms=?16, updated_at_ms=?17, started_at_ms=?18,"
+    " ended_at_ms=?19, archived=?20, confirmed_at_ms=?21 WHERE seq=?1 AND id=?2";
+
+// Runs `st` (kInsertSql or kUpdateSql, freshly prepared or reset) for `j`.
+Status write_with(sqlite3* db, sql::Statement& st, const JobRecord& j, bool insert) {
+  st.bind(1, j.seq);
+  st.bind(2, j.id);
+  st.bind(3, j.token);
+  st.bind(4, j.project);
+  st.bind(5, j.cluster);
+  st.bind(6, j.slurm_id);
+  st.bind(7, j.state);
+  st.bind(8, j.reason);
+  st.bind(9, j.exit_code ? std::optional<std::int64_t>(*j.exit_code) : std::nullopt);
+  st.bind(10, j.launch_text);
+  st.bind(11, j.spec_yaml);
+  st.bind(12, j.commit);
+  st.bind(13, j.script);
+  st.bind(14, j.command);
+  st.bind(15, j.source_file);
+  st.bind(16, to_ms(j.submitted_at));
+  st.bind(17, to_ms(j.updated_at));
+  st.bind(18, to_ms(j.started_at));
+  st.bind(19, to_ms(j.ended_at));
+  st.bind(20, std::int64_t{j.archived ? 1 : 0});
+  st.bind(21, to_ms(j.confirmed_at));
+  if (st.step() != SQLITE_DONE) return st.error("write job " + j.id);
+  if (!insert && sqlite3_changes(db) != 1) return make_error(Errc::kNotFound, "no job " + j.id);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status JobStore::write_row(sqlite3* db, const JobRecord& j, bool insert) {
+  sql::Statement st(db, insert ? kInsertSql : kUpdateSql);
+  if (!st.ok()) return st.error("prepare job write");
+  return write_with(db, st, j, insert);
+}
+
+Result<std::vector<std::string>> JobStore::modify_batch(
+    const std::vector<std::pair<std::string, Modifier>>& modifiers) {
+  std::lock_guard lock(mu_);
+  WallTime now = clock_.now();
+  // The new records, by kind; memory is replaced only after COMMIT.
+  std::vector<JobRecord> rewritten, confirmed;
+  for (const auto& [id, modify] : modifiers) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) continue;
+    JobRecord next = it->second;
+    switch (modify(next)) {
+      case Modified::kNothing:
+        break;
+      case Modified::kConfirmedOnly:
+        confirmed.push_back(std::move(next));
+        break;
+      case Modified::kRecord:
+        next.updated_at = now;
+        rewritten.push_back(std::move(next));
+        break;
+    }
+  }
+  if (rewritten.empty() && confirmed.empty()) return std::vector<std::string>{};
+  Status s = db_.with_db([&](sqlite3* db) -> Status {
+    if (auto begin = sql::exec(db, "BEGIN IMMEDIATE"); !begin.ok()) return begin;
+    Status body = [&]() -> Status {
+      sql::Statement update(db, kUpdateSql);
+      if (!update.ok()) return update.error("prepare job write");
+      for (const JobRecord& j : rewritten) {
+        update.reset();
+        if (auto w = write_with(db, update, j, false); !w.ok()) return w;
+      }
+      sql::Statement st(db, "UPDATE jobs SET confirmed_at_ms = ?1 WHERE id = ?2");
+      if (!st.ok()) return st.error("prepare confirm");
+      for (const JobRecord& j : confirmed) {
+        st.reset();
+        st.bind(1, to_ms(j.confirmed_at));
+        st.bind(2, j.id);
+        if (st.step() != SQLITE_DONE) return st.error("confirm job " + j.id);
+      }
+      return Status::Ok();
+    }();
+    if (!body.ok()) {
+      (void)sql::exec(db, "ROLLBACK");
+      return body;
+    }
+    return sql::exec(db, "COMMIT");
+  });
+  if (!s.ok()) return s.error();
+  std::vector<std::string> changed;
+  for (JobRecord& j : rewritten) {
+    changed.push_back(j.id);
+    jobs_[j.id] = std::move(j);
+  }
+  for (JobRecord& j : confirmed) jobs_[j.id] = std::move(j);
+  return changed;
+}
+
+WallTime status_time(const JobRecord& job) { return job.confirmed_at.value_or(job.updated_at); }
 
 Result<JobRecord> JobStore::insert(JobRecord job, const std::string& name_for_id) {
   std::lock_guard lock(mu_);

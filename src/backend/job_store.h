@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -63,8 +64,15 @@ struct JobRecord {
   WallTime updated_at{};
   std::optional<WallTime> started_at;
   std::optional<WallTime> ended_at;
+  // When SLURM last confirmed `state`: the last poll cycle that saw the job
+  // (squeue, sacct, scontrol or its exit_status marker). nullopt until then.
+  std::optional<WallTime> confirmed_at;
   bool archived = false;
 };
+
+// When the job's status was last known to be true: confirmed_at, else the
+// last local change (updated_at). The mtime of jobs/<id>/status.
+WallTime status_time(const JobRecord& job);
 
 class JobStore {
  public:
@@ -75,6 +83,17 @@ class JobStore {
   Result<JobRecord> insert(JobRecord job, const std::string& name_for_id);
   // Replaces the stored record with the same id (updated_at = now).
   Status update(const JobRecord& job);
+  // What a JobBatch modifier did to the record it was given.
+  enum class Modified { kNothing, kConfirmedOnly, kRecord };
+  using Modifier = std::function<Modified(JobRecord&)>;
+  // One poll cycle's writes: applies each modifier to the CURRENT record of
+  // its job id (ids not in the store are skipped) under the store's lock,
+  // and writes the results in ONE SQLite transaction: a record whose fields
+  // changed (kRecord) is rewritten whole, with updated_at = now; a record
+  // whose only change is confirmed_at gets that one column. Memory changes
+  // only after COMMIT, so either every write lands or none. Returns the ids
+  // of the kRecord jobs. Modifiers must not call back into the store.
+  Result<std::vector<std::string>> modify_batch(const std::vector<std::pair<std::string, Modifier>>& modifiers);
   // Forgets a job that never reached SLURM (a refused or impossible launch).
   Status remove(const std::string& id);
 
@@ -94,6 +113,7 @@ class JobStore {
   JobStore(StateStore& db, const Clock& clock) : db_(db), clock_(clock) {}
   Status load();
   Status write(const JobRecord& job, bool insert);
+  static Status write_row(sqlite3* db, const JobRecord& job, bool insert);
 
   StateStore& db_;
   const Clock& clock_;

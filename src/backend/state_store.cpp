@@ -56,6 +56,9 @@ const std::vector<const char*>& migrations() {
       "  project TEXT PRIMARY KEY,"
       "  spec_yaml TEXT NOT NULL,"
       "  updated_at_ms INTEGER NOT NULL)",
+      // 3: when SLURM last confirmed each job's state (the poller's last
+      // cycle that saw it); NULL until then.
+      "ALTER TABLE jobs ADD COLUMN confirmed_at_ms INTEGER",
   };
   return kMigrations;
 }

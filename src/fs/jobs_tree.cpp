@@ -50,11 +50,14 @@ std::string optional_time(const std::optional<WallTime>& t) { return t ? json_st
 class JobFile final : public FileNode {
  public:
   using Render = std::string (*)(const JobRecord&);
-  JobFile(JobSource& source, std::string id, Render render) : source_(source), id_(std::move(id)), render_(render) {}
+  // `confirmed_mtime`: the file shows the job's state (status, info.json),
+  // so its mtime is when SLURM last confirmed it.
+  JobFile(JobSource& source, std::string id, Render render, bool confirmed_mtime = false)
+      : source_(source), id_(std::move(id)), render_(render), confirmed_mtime_(confirmed_mtime) {}
   Result<FileContent> content() const override {
     auto job = source_.job(id_);
     if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    return FileContent{render_(*job), job->updated_at};
+    return FileContent{render_(*job), confirmed_mtime_ ? backend::status_time(*job) : job->updated_at};
   }
   std::chrono::milliseconds attr_ttl() const override {
     auto job = source_.job(id_);
@@ -65,6 +68,26 @@ class JobFile final : public FileNode {
   JobSource& source_;
   std::string id_;
   Render render_;
+  bool confirmed_mtime_;
+};
+
+// jobs/<id>/status: the record's state plus the source's staleness note.
+class JobStatusFile final : public FileNode {
+ public:
+  JobStatusFile(JobSource& source, std::string id) : source_(source), id_(std::move(id)) {}
+  Result<FileContent> content() const override {
+    auto job = source_.job(id_);
+    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
+    return FileContent{render_job_status(*job, source_.status_note(*job)), backend::status_time(*job)};
+  }
+  std::chrono::milliseconds attr_ttl() const override {
+    auto job = source_.job(id_);
+    return job ? ttl_for(*job) : kDefaultAttrTtl;
+  }
+
+ private:
+  JobSource& source_;
+  std::string id_;
 };
 
 // The log: stat shows the bytes fetched last; open fetches (bounded) and
@@ -98,7 +121,6 @@ class JobLogFile final : public FileNode {
   std::string id_;
 };
 
-std::string status_text(const JobRecord& j) { return render_job_status(j); }
 std::string info_text(const JobRecord& j) { return render_job_info(j); }
 std::string launch_text(const JobRecord& j) { return render_recorded_launch(j); }
 std::string script_text(const JobRecord& j) { return j.script; }
@@ -109,8 +131,8 @@ class JobDir final : public DirNode {
   JobDir(JobSource& source, std::string id) : source_(source), id_(std::move(id)) {}
   std::vector<Child> children() const override {
     return {
-        {"status", std::make_shared<JobFile>(source_, id_, status_text)},
-        {"info.json", std::make_shared<JobFile>(source_, id_, info_text)},
+        {"status", std::make_shared<JobStatusFile>(source_, id_)},
+        {"info.json", std::make_shared<JobFile>(source_, id_, info_text, /*confirmed_mtime=*/true)},
         {"launch.yaml", std::make_shared<JobFile>(source_, id_, launch_text)},
         {"script", std::make_shared<JobFile>(source_, id_, script_text)},
         {"command", std::make_shared<JobFile>(source_, id_, command_text)},
@@ -152,10 +174,12 @@ class JobsDir final : public DirNode {
 
 }  // namespace
 
-std::string render_job_status(const JobRecord& job) {
+std::string render_job_status(const JobRecord& job, const std::string& note) {
   std::string line = job.state;
   if (job.exit_code && backend::job_state::is_final(job.state)) line += fmt::format(" exit {}", *job.exit_code);
-  if (!job.reason.empty()) line += " (" + job.reason + ")";
+  std::string paren = job.reason;
+  if (!note.empty()) paren += (paren.empty() ? "" : "; ") + note;
+  if (!paren.empty()) line += " (" + paren + ")";
   return line + "\n";
 }
 
@@ -169,13 +193,14 @@ std::string render_job_info(const JobRecord& job) {
       "{{\n"
       "  \"id\": {},\n  \"project\": {},\n  \"cluster\": {},\n  \"slurm_id\": {},\n  \"state\": {},\n"
       "  \"reason\": {},\n  \"exit_code\": {},\n  \"commit\": {},\n  \"token\": {},\n"
-      "  \"submitted_at\": {},\n  \"updated_at\": {},\n  \"started_at\": {},\n  \"ended_at\": {},\n"
+      "  \"submitted_at\": {},\n  \"updated_at\": {},\n  \"confirmed_at\": {},\n  \"started_at\": {},\n"
+      "  \"ended_at\": {},\n"
       "  \"source_file\": {},\n  \"archived\": {},\n  \"launch\": {},\n  \"links\": {{}}\n}}\n",
       json_string(job.id), json_string(job.project), json_string(job.cluster),
       job.slurm_id.empty() ? "null" : json_string(job.slurm_id), json_string(job.state), json_string(job.reason),
       job.exit_code ? std::to_string(*job.exit_code) : "null", json_string(job.commit), json_string(job.token),
       json_string(iso8601_utc(job.submitted_at)), json_string(iso8601_utc(job.updated_at)),
-      optional_time(job.started_at), optional_time(job.ended_at), json_string(job.source_file),
+      optional_time(job.confirmed_at), optional_time(job.started_at), optional_time(job.ended_at), json_string(job.source_file),
       job.archived ? "true" : "false", launch);
 }
 

@@ -1,6 +1,7 @@
 // jobs_tree.h — jobs/<id>/ for every job mmcfs launched:
 //
-//   status       one line: STATE, then the reason or the exit code
+//   status       one line: STATE, then the reason or the exit code (and how
+//                old it is while the cluster is unreachable)
 //   info.json    every field: project, cluster, SLURM id, commit, resources, times
 //   launch.yaml  the launch as written, with the commit it ran at recorded
 //   script       the exact script submitted
@@ -36,12 +37,18 @@ class JobSource {
   virtual Result<std::string> fetch_log(const backend::JobRecord& job) = 0;
   // Bytes of the log fetched last (for stat; never fetches).
   virtual std::uint64_t cached_log_size(const std::string& id) const = 0;
+  // Why the job's status may be out of date ("alpha unreachable since
+  // 12:03:04; state as of 5 min ago"), or "" when it is not. Local state only.
+  virtual std::string status_note(const backend::JobRecord& /*job*/) const { return ""; }
 };
 
 std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at);
 
-// The one-line status ("RUNNING", "PENDING (Resources)", "FAILED exit 3").
-std::string render_job_status(const backend::JobRecord& job);
+// The one-line status ("RUNNING", "PENDING (Resources)", "FAILED exit 3"),
+// with `note` (JobSource::status_note) after the reason:
+// "RUNNING (alpha unreachable since 12:03:04; state as of 5 min ago)".
+// Its mtime is backend::status_time(job): when SLURM last confirmed it.
+std::string render_job_status(const backend::JobRecord& job, const std::string& note = "");
 // info.json
 std::string render_job_info(const backend::JobRecord& job);
 // The launch as written plus an `mmcfs:` block recording the job and commit

@@ -13,6 +13,11 @@
 #include "backend/job_poller.h"
 
 #include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <optional>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +26,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "app/job_poll_loop.h"
 #include "backend/ssh_remote.h"
 #include "backend/state_store.h"
 #include "launch/sbatch_script.h"
@@ -104,6 +110,11 @@ class JobPollerIntegrationTest : public ::testing::Test {
       }
       (void)ssh_->run({"sh", "-c", "cd && rm -rf -- \"$1\"", "sh", cluster_.workspace.substr(2)}, 30s);
     }
+    if (beta_ssh_ && !beta_submitted_.empty()) {
+      std::vector<std::string> argv = {"scancel"};
+      argv.insert(argv.end(), beta_submitted_.begin(), beta_submitted_.end());
+      (void)beta_ssh_->run(argv, 30s);
+    }
     poller_.reset();
     jobs_.reset();
     db_.reset();
@@ -146,7 +157,7 @@ class JobPollerIntegrationTest : public ::testing::Test {
     if (s.active_jobs > 0) {
       EXPECT_EQ(s.squeue_calls, 1);
     }
-    EXPECT_LE(s.remote_calls(), 3);
+    EXPECT_LE(s.remote_calls(), 4);  // squeue, sacct, scontrol, markers
     return s;
   }
 
@@ -159,6 +170,8 @@ class JobPollerIntegrationTest : public ::testing::Test {
   std::unique_ptr<JobStore> jobs_;
   std::unique_ptr<JobPoller> poller_;
   std::vector<std::string> submitted_;
+  std::unique_ptr<SshRemote> beta_ssh_;     // tests that use beta too
+  std::vector<std::string> beta_submitted_;
 };
 
 TEST_F(JobPollerIntegrationTest, JobsReachTheirFinalStates) {
@@ -206,47 +219,168 @@ TEST_F(JobPollerIntegrationTest, JobsReachTheirFinalStates) {
   EXPECT_EQ(cycle().remote_calls(), 0);
 }
 
-TEST_F(JobPollerIntegrationTest, TwoHundredPendingJobsCostOneSqueuePerCycle) {
-  // 200 held jobs (no GPU asked, so no one's GPUs are taken), submitted by
-  // one remote loop reading the tokens on stdin.
+TEST_F(JobPollerIntegrationTest, TwoHundredPendingJobsOnTwoClustersCostOneSqueuePerClusterPerCycle) {
+  // 100 held jobs on alpha and 100 on beta (no GPU asked, so no one's GPUs
+  // are taken), each cluster's submitted by one remote loop reading the
+  // tokens on stdin.
+  auto beta_config = integration::load_test_cluster("beta");
+  ASSERT_TRUE(beta_config.ok()) << beta_config.error().describe();
+  config::ClusterConfig beta = *beta_config;
+  beta.workspace = cluster_.workspace;
+  beta_ssh_ = std::make_unique<SshRemote>(ssh_options_for(beta));
+  CountingRemote beta_remote(*beta_ssh_);
+
   std::vector<JobRecord> records;
-  std::string tokens;
-  for (int i = 0; i < 200; ++i) {
-    JobRecord j;
-    j.project = "it";
-    j.cluster = cluster_.name;
-    records.push_back(*jobs_->insert(j, "held"));
-    tokens += records.back().token + "\n";
-  }
-  auto r = ssh_->run_with_input(
-      {"sh", "-c",
-       "while read -r t; do sbatch --parsable --hold -J poller-it-held -o /dev/null --comment \"$t\" --wrap true "
-       "|| echo failed; done"},
-      tokens, 120s);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  std::vector<std::string> ids;
-  for (size_t pos = 0; pos < r->out.size();) {
-    size_t end = r->out.find('\n', pos);
-    ids.push_back(r->out.substr(pos, end - pos));
-    pos = end == std::string::npos ? r->out.size() : end + 1;
-  }
-  ASSERT_EQ(ids.size(), 200u) << r->out << r->err;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    submitted_.push_back(ids[i]);
-    records[i].slurm_id = ids[i];
-    records[i].state = job_state::kPending;
-    ASSERT_TRUE(jobs_->update(records[i]).ok());
-  }
+  auto submit_held = [&](SshRemote& ssh, const config::ClusterConfig& cluster, int n,
+                         std::vector<std::string>& submitted) {
+    std::vector<JobRecord> mine;
+    std::string tokens;
+    for (int i = 0; i < n; ++i) {
+      JobRecord j;
+      j.project = "it";
+      j.cluster = cluster.name;
+      mine.push_back(*jobs_->insert(j, "held"));
+      tokens += mine.back().token + "\n";
+    }
+    auto r = ssh.run_with_input(
+        {"sh", "-c",
+         "while read -r t; do sbatch --parsable --hold -J poller-it-held -o /dev/null --comment \"$t\" --wrap true "
+         "|| echo failed; done"},
+        tokens, 120s);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    std::vector<std::string> ids;
+    for (size_t pos = 0; pos < r->out.size();) {
+      size_t end = r->out.find('\n', pos);
+      ids.push_back(r->out.substr(pos, end - pos));
+      pos = end == std::string::npos ? r->out.size() : end + 1;
+    }
+    ASSERT_EQ(ids.size(), mine.size()) << r->out << r->err;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ASSERT_NE(ids[i], "failed") << r->err;
+      submitted.push_back(ids[i]);
+      mine[i].slurm_id = ids[i];
+      mine[i].state = job_state::kPending;
+      ASSERT_TRUE(jobs_->update(mine[i]).ok());
+    }
+    records.insert(records.end(), mine.begin(), mine.end());
+  };
+  submit_held(*ssh_, cluster_, 100, submitted_);
+  if (HasFatalFailure()) return;
+  submit_held(*beta_ssh_, beta, 100, beta_submitted_);
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(jobs_->size(), 200u);
 
   for (int i = 0; i < 3; ++i) {
-    PollStats s = cycle();
-    EXPECT_EQ(s.active_jobs, 200);
-    EXPECT_EQ(s.remote_calls(), 1);  // one squeue, nothing else
+    PollStats a = cycle();
+    int before = beta_remote.calls, squeue_before = beta_remote.squeue;
+    PollStats b = poller_->poll(beta_remote, beta);
+    EXPECT_EQ(b.error, "");
+    EXPECT_EQ(a.active_jobs, 100);
+    EXPECT_EQ(b.active_jobs, 100);
+    EXPECT_EQ(a.remote_calls(), 1);  // one squeue, nothing else
+    EXPECT_EQ(b.remote_calls(), 1);
+    EXPECT_EQ(beta_remote.calls - before, 1);  // what really crossed the wire
+    EXPECT_EQ(beta_remote.squeue - squeue_before, 1);
+    EXPECT_EQ(a.jobs_confirmed, 100);
+    EXPECT_EQ(b.jobs_confirmed, 100);
+    EXPECT_EQ(a.jobs_updated + b.jobs_updated, i == 0 ? 200 : 0);  // the reason is news once
   }
   for (const JobRecord& j : records) {
-    EXPECT_EQ(get(j).state, "PENDING");
-    EXPECT_EQ(get(j).reason, "JobHeldUser");
+    JobRecord now = get(j);
+    EXPECT_EQ(now.state, "PENDING") << j.cluster << " " << j.slurm_id;
+    EXPECT_EQ(now.reason, "JobHeldUser") << j.cluster << " " << j.slurm_id;
+    EXPECT_TRUE(now.confirmed_at);
   }
+}
+
+TEST_F(JobPollerIntegrationTest, AQuickJobIsSeenCompletedWithinTwoCyclesOfItsEnd) {
+  // The loop as mmcfs runs it, with a 2 s interval.
+  cluster_.job_poll_interval = 2s;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<std::chrono::system_clock::time_point> seen_final;
+  JobRecord job;
+  std::shared_ptr<Remote> remote(std::shared_ptr<Remote>(), remote_.get());  // not owned
+  app::JobPollLoop loop(cluster_, remote, *jobs_, clock_, [&](const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+      auto j = jobs_->get(id);
+      if (j && job_state::is_final(j->state)) {
+        std::lock_guard lock(mu);
+        if (!seen_final) seen_final = std::chrono::system_clock::now();
+        cv.notify_all();
+      }
+    }
+  });
+  job = submit("quick", body_exit(0));  // runs ~2 s
+  loop.start();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 90s, [&] { return seen_final.has_value(); })) << "never seen final";
+  }
+  loop.stop();
+  JobRecord done = get(job);
+  EXPECT_EQ(done.state, "COMPLETED");
+  EXPECT_EQ(done.exit_code, 0);
+  ASSERT_TRUE(done.ended_at);
+  // SLURM's EndTime has whole seconds: allow 1 s for that and 2 s for the
+  // cycle's own commands, on top of two intervals.
+  auto lag = *seen_final - *done.ended_at;
+  std::printf("quick job: seen COMPLETED %lld ms after SLURM's EndTime (interval %lld s)\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(lag).count()),
+              static_cast<long long>(cluster_.job_poll_interval.count()));
+  EXPECT_LE(lag, 2 * cluster_.job_poll_interval + 3s)
+      << "seen COMPLETED " << std::chrono::duration_cast<std::chrono::milliseconds>(lag).count()
+      << " ms after SLURM's end time";
+  EXPECT_EQ(loop.last_stats().error, "");
+}
+
+// A Remote whose squeue sees nothing: the jobs look as if they had left the
+// queue, so the fallbacks have to settle them.
+class SqueueBlindRemote final : public Remote {
+ public:
+  explicit SqueueBlindRemote(Remote& inner) : inner_(inner) {}
+  Status connect() override { return inner_.connect(); }
+  void disconnect() override { inner_.disconnect(); }
+  Result<CommandResult> run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) override {
+    if (argv == kSqueuePollArgv) return CommandResult{0, "", ""};
+    return inner_.run(argv, timeout);
+  }
+  Result<CommandResult> run_with_input(const std::vector<std::string>& argv, std::string_view input,
+                                       std::chrono::milliseconds timeout) override {
+    return inner_.run_with_input(argv, input, timeout);
+  }
+  Result<FileChunk> read_range(const std::string& path, std::uint64_t offset, std::size_t max_bytes,
+                               std::chrono::milliseconds timeout) override {
+    return inner_.read_range(path, offset, max_bytes, timeout);
+  }
+
+ private:
+  Remote& inner_;
+};
+
+TEST_F(JobPollerIntegrationTest, WithoutAccountingScontrolSettlesJobsBeforeTheMarkers) {
+  JobRecord ok = submit("sc-ok", body_exit(0));
+  JobRecord failed = submit("sc-fail", body_exit(3));
+  SqueueBlindRemote blind(*remote_);
+  int scontrol_cycles = 0;
+  auto deadline = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    PollStats s = poller_->poll(blind, cluster_);
+    ASSERT_EQ(s.error, "");
+    if (s.active_jobs == 0) break;
+    EXPECT_EQ(s.scontrol_calls, 1);
+    EXPECT_EQ(s.marker_calls, 0) << "scontrol knew every job";
+    ++scontrol_cycles;
+    std::this_thread::sleep_for(1s);
+  }
+  EXPECT_GT(scontrol_cycles, 0);
+  EXPECT_TRUE(poller_->accounting_disabled("alpha"));
+  EXPECT_EQ(get(ok).state, "COMPLETED");
+  EXPECT_EQ(get(ok).exit_code, 0);
+  EXPECT_EQ(get(failed).state, "FAILED");
+  EXPECT_EQ(get(failed).exit_code, 3);
+  EXPECT_EQ(get(failed).reason, "NonZeroExitCode");  // SLURM's words, not the marker's
+  EXPECT_TRUE(get(ok).confirmed_at);
 }
 
 TEST_F(JobPollerIntegrationTest, JobsGoneFromTheControllerAreResolvedByTheirMarkers) {
@@ -283,7 +417,7 @@ TEST_F(JobPollerIntegrationTest, JobsGoneFromTheControllerAreResolvedByTheirMark
 
   s = cycle();
   EXPECT_EQ(s.active_jobs, 1);
-  EXPECT_EQ(s.remote_calls(), 2);  // squeue + markers; sacct is not asked again
+  EXPECT_EQ(s.remote_calls(), 3);  // squeue, scontrol, markers; sacct is not asked again
 }
 
 }  // namespace

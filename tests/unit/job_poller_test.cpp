@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "backend/failing_remote.h"
@@ -33,6 +35,17 @@ std::string row(const std::string& id, const std::string& state, WallTime submit
                 const std::string& end, int raw_exit, const std::string& reason, const std::string& comment) {
   return id + "|" + state + "|" + std::to_string(seconds_of(submit)) + "|" + start + "|" + end + "|" +
          std::to_string(raw_exit) + "|" + reason + "|" + comment + "\n";
+}
+
+std::string data_file(const std::string& name) {
+  std::ifstream in(std::string(MMCFS_TEST_DATA_DIR) + "/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
 }
 
 class JobPollerTest : public ::testing::Test {
@@ -73,12 +86,23 @@ class JobPollerTest : public ::testing::Test {
     return *jobs_->get(rec.id);
   }
   JobRecord get(const JobRecord& j) { return *jobs_->get(j.id); }
+  // A job as submit() makes it, with the token (= SLURM comment) and submit
+  // time of a captured job.
+  JobRecord submit_as(const std::string& slurm_id, const std::string& token, WallTime submitted_at) {
+    JobRecord j = submit(slurm_id);
+    j.token = token;
+    j.submitted_at = submitted_at;
+    EXPECT_TRUE(jobs_->update(j).ok());
+    return get(j);
+  }
 
   void answer_squeue(const std::string& out) { remote_.answer_ok(kSqueuePollArgv, out); }
   void answer_accounting_disabled(const std::vector<std::string>& ids) {
     remote_.answer(sacct_argv(ids), CommandResult{1, "", "Slurm accounting storage is disabled\n"});
   }
   void answer_markers(const std::string& out) { remote_.answer_ok(kMarkerArgv, out); }
+  // kScontrolJobsArgv's answer, whichever ids it is given (the ids arrive on stdin).
+  void answer_scontrol(const std::string& out) { remote_.answer_ok(kScontrolJobsArgv, out); }
 
   std::filesystem::path dir_;
   FakeClock clock_;
@@ -114,11 +138,13 @@ TEST_F(JobPollerTest, PendingRunningThenCompletedThroughTheMarker) {
   clock_.advance(30s);
   answer_squeue("");
   answer_accounting_disabled({"101"});
+  answer_scontrol("");
   answer_markers(job.token + " 0 2026-11-23T22:10:41Z\n");
   s = poller_->poll(remote_, cluster_);
   EXPECT_EQ(s.error, "");
   EXPECT_EQ(s.squeue_calls, 1);
   EXPECT_EQ(s.sacct_calls, 1);
+  EXPECT_EQ(s.scontrol_calls, 1);
   EXPECT_EQ(s.marker_calls, 1);
   EXPECT_EQ(s.jobs_updated, 1);
   JobRecord done = get(job);
@@ -157,6 +183,7 @@ TEST_F(JobPollerTest, FailedWithExit3ThroughTheMarker) {
   JobRecord job = submit("101");
   answer_squeue("");
   answer_accounting_disabled({"101"});
+  answer_scontrol("");
   answer_markers(job.token + " 3 2026-11-23T22:10:42Z\n");
   PollStats s = poller_->poll(remote_, cluster_);
   EXPECT_EQ(s.jobs_updated, 1);
@@ -200,6 +227,7 @@ TEST_F(JobPollerTest, ReusedIdIsNotMistakenForTheJob) {
   answer_squeue(row("101", "RUNNING", job.submitted_at + 48h, "N/A", "NONE", 0, "None", "(null)") +
                 row("102", "RUNNING", other.submitted_at, "N/A", "NONE", 0, "None", "mmcfs-0000000000000000"));
   answer_accounting_disabled({"101", "102"});
+  answer_scontrol("");
   answer_markers(job.token + " - -\n" + other.token + " - -\n");
   PollStats s = poller_->poll(remote_, cluster_);
   EXPECT_EQ(s.error, "");
@@ -243,11 +271,12 @@ TEST_F(JobPollerTest, TwoHundredJobsCostOneSqueuePerCycle) {
   answer_squeue("");
   std::sort(ids.begin(), ids.end());
   answer_accounting_disabled(ids);
+  answer_scontrol("");
   std::string markers;
   for (const auto& j : jobs) markers += j.token + " 0 -\n";
   answer_markers(markers);
   PollStats s = poller_->poll(remote_, cluster_);
-  EXPECT_EQ(s.remote_calls(), 3);
+  EXPECT_EQ(s.remote_calls(), 4);  // squeue, sacct, scontrol, markers
   EXPECT_EQ(s.jobs_updated, 200);
   EXPECT_EQ(jobs_->in_state("COMPLETED").size(), 200u);
   EXPECT_EQ(poller_->poll(remote_, cluster_).remote_calls(), 0);
@@ -298,9 +327,10 @@ TEST_F(JobPollerTest, UnreachableRemoteLeavesRecordsUnchanged) {
   // The connection breaks after squeue: the marker call fails, no change.
   answer_squeue("");
   answer_accounting_disabled({"101"});
+  answer_scontrol("");
   answer_markers(job.token + " 0 -\n");
   FailingRemote failing(remote_);
-  failing.fail_call(3, make_error(Errc::kIo, "alpha: connection reset"));
+  failing.fail_call(4, make_error(Errc::kIo, "alpha: connection reset"));  // squeue, sacct, scontrol, markers
   s = poller_->poll(failing, cluster_);
   EXPECT_EQ(s.marker_calls, 1);
   EXPECT_NE(s.error.find("connection reset"), std::string::npos) << s.error;
@@ -312,6 +342,7 @@ TEST_F(JobPollerTest, NoMarkerAndNoRecordBecomesUnknownAfterTenMinutes) {
   JobRecord job = submit("101");
   answer_squeue("");
   answer_accounting_disabled({"101"});
+  answer_scontrol("");
   answer_markers(job.token + " - 2026-11-23T22:10:43Z\n");
   poller_->poll(remote_, cluster_);
   WallTime first_missed = clock_.now();
@@ -320,7 +351,7 @@ TEST_F(JobPollerTest, NoMarkerAndNoRecordBecomesUnknownAfterTenMinutes) {
 
   clock_.advance(9min);
   PollStats s = poller_->poll(remote_, cluster_);
-  EXPECT_EQ(s.remote_calls(), 2);  // squeue + markers; sacct is known to be off
+  EXPECT_EQ(s.remote_calls(), 3);  // squeue, scontrol, markers; sacct is known to be off
   EXPECT_EQ(get(job).state, "PENDING");
 
   clock_.advance(1min);
@@ -342,10 +373,13 @@ TEST_F(JobPollerTest, AccountingResolvesFirstWhereItExists) {
                     "101|COMPLETED|0:0|1700000000|1700000001|1700000002|\n"  // an older job 101
                     "101|CANCELLED by 1001|0:15|" + std::to_string(seconds_of(job.submitted_at)) +
                         "|1800000010|1800000020|" + job.token + "\n");
+  answer_scontrol("");
   answer_markers(gone.token + " - -\n");
   PollStats s = poller_->poll(remote_, cluster_);
   EXPECT_EQ(s.sacct_calls, 1);
-  EXPECT_EQ(s.marker_calls, 1);  // only for 102, which sacct does not know
+  EXPECT_EQ(s.scontrol_calls, 1);
+  EXPECT_EQ(remote_.inputs()[2], "102\n");  // scontrol: only for 102, which sacct does not know
+  EXPECT_EQ(s.marker_calls, 1);
   EXPECT_EQ(remote_.inputs().back(), gone.token + " /ws/jobs/" + gone.token + "\n");
   EXPECT_EQ(get(job).state, "CANCELLED");
   EXPECT_EQ(get(job).exit_code, 143);
@@ -355,8 +389,160 @@ TEST_F(JobPollerTest, AccountingResolvesFirstWhereItExists) {
   remote_.answer(sacct_argv({"102"}), CommandResult{1, "", "sacct: error: Problem talking to the database\n"});
   clock_.advance(1h);
   s = poller_->poll(remote_, cluster_);
-  EXPECT_EQ(s.remote_calls(), 3);
+  EXPECT_EQ(s.remote_calls(), 4);
   EXPECT_EQ(get(gone).state, "PENDING");
+}
+
+// tests/data/alpha-scontrol-show-jobs-loop.txt: jobs 3 (exit 0), 4 (exit 3)
+// and 5 (held, cancelled) as the controller still holds them, submitted at
+// 1796006667 with comments mmcfs-00000000000000a1, -b2, -c3; 99999 unknown.
+constexpr const char* kScontrolCapture = "alpha-scontrol-show-jobs-loop.txt";
+const WallTime kCapturedSubmit = WallTime(std::chrono::seconds(1796006667));
+
+TEST_F(JobPollerTest, ScontrolSettlesJobsTheControllerStillHolds) {
+  JobRecord ok = submit_as("3", "mmcfs-00000000000000a1", kCapturedSubmit);
+  JobRecord failed = submit_as("4", "mmcfs-00000000000000b2", kCapturedSubmit);
+  JobRecord held = submit_as("5", "mmcfs-00000000000000c3", kCapturedSubmit);
+  JobRecord unknown = submit("99999");
+  answer_squeue("");
+  answer_accounting_disabled({"3", "4", "5", "99999"});
+  answer_scontrol(data_file(kScontrolCapture));
+  answer_markers(unknown.token + " - -\n");
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.remote_calls(), 4);
+  EXPECT_EQ(s.scontrol_calls, 1);
+  auto calls = remote_.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[2], kScontrolJobsArgv);
+  EXPECT_EQ(remote_.inputs()[2], "3\n4\n5\n99999\n");  // one command for every id
+  EXPECT_EQ(remote_.inputs()[3], unknown.token + " /ws/jobs/" + unknown.token + "\n");  // markers: the rest only
+
+  EXPECT_EQ(get(ok).state, "COMPLETED");
+  EXPECT_EQ(get(ok).exit_code, 0);
+  EXPECT_TRUE(get(ok).started_at);
+  EXPECT_EQ(get(failed).state, "FAILED");
+  EXPECT_EQ(get(failed).exit_code, 3);
+  EXPECT_EQ(get(failed).reason, "NonZeroExitCode");
+  EXPECT_EQ(get(held).state, "CANCELLED");
+  EXPECT_EQ(get(held).reason, "cancelled before it started");
+  EXPECT_FALSE(get(held).exit_code);
+  EXPECT_EQ(get(unknown).state, "PENDING");
+  EXPECT_EQ(get(ok).confirmed_at, clock_.now());
+  EXPECT_FALSE(get(unknown).confirmed_at);  // nobody answered for it
+  EXPECT_EQ(s.jobs_updated, 3);
+}
+
+TEST_F(JobPollerTest, ScontrolAnswersForAReusedIdAreNotTheJob) {
+  // Same ids, other tokens: jobs 3 and 4 of the capture are other jobs.
+  JobRecord a = submit_as("3", "mmcfs-ffffffffffffffff", kCapturedSubmit);
+  // Without a comment the submit time decides: 4 was submitted 5 days
+  // after this record, 5 within a minute of it.
+  std::string text = data_file(kScontrolCapture);
+  replace_all(text, "Comment=mmcfs-00000000000000b2", "Comment=(null)");
+  replace_all(text, "Comment=mmcfs-00000000000000c3", "Comment=(null)");
+  JobRecord b = submit_as("4", "mmcfs-0000000000000001", kCapturedSubmit - std::chrono::hours(24 * 5));
+  JobRecord c = submit_as("5", "mmcfs-0000000000000002", kCapturedSubmit - std::chrono::seconds(40));
+  answer_squeue("");
+  answer_accounting_disabled({"3", "4", "5"});
+  answer_scontrol(text);
+  answer_markers(a.token + " - -\n" + b.token + " - -\n");
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(get(a).state, "PENDING");
+  EXPECT_EQ(get(b).state, "PENDING");
+  EXPECT_EQ(get(c).state, "CANCELLED");
+  EXPECT_EQ(remote_.inputs()[3], a.token + " /ws/jobs/" + a.token + "\n" + b.token + " /ws/jobs/" + b.token + "\n");
+}
+
+TEST_F(JobPollerTest, EveryCycleConfirmsTheJobsItSawAndRewritesOnlyChangedOnes) {
+  std::vector<JobRecord> jobs;
+  std::string out;
+  for (int i = 0; i < 3; ++i) {
+    jobs.push_back(submit(std::to_string(101 + i)));
+    out += row(jobs.back().slurm_id, "PENDING", jobs.back().submitted_at, "N/A", "N/A", 0, "Priority",
+               jobs.back().token);
+  }
+  answer_squeue(out);
+  clock_.advance(10s);
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.jobs_updated, 3);
+  EXPECT_EQ(s.jobs_confirmed, 3);
+  std::vector<std::string> ids = {jobs[0].id, jobs[1].id, jobs[2].id};
+  EXPECT_EQ(s.changed_ids, ids);
+  WallTime first = clock_.now();
+  EXPECT_EQ(get(jobs[0]).confirmed_at, first);
+  EXPECT_EQ(get(jobs[0]).updated_at, first);
+
+  // Nothing new: only confirmed_at moves; updated_at stays; nothing "changed".
+  clock_.advance(30s);
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.jobs_updated, 0);
+  EXPECT_EQ(s.jobs_confirmed, 3);
+  EXPECT_TRUE(s.changed_ids.empty());
+  EXPECT_EQ(get(jobs[1]).confirmed_at, clock_.now());
+  EXPECT_EQ(get(jobs[1]).updated_at, first);
+  EXPECT_EQ(status_time(get(jobs[1])), clock_.now());
+
+  // One changes: only it is reported.
+  clock_.advance(30s);
+  answer_squeue(row(jobs[0].slurm_id, "PENDING", jobs[0].submitted_at, "N/A", "N/A", 0, "Priority", jobs[0].token) +
+                row(jobs[1].slurm_id, "RUNNING", jobs[1].submitted_at, "1800000050", "NONE", 0, "None",
+                    jobs[1].token) +
+                row(jobs[2].slurm_id, "PENDING", jobs[2].submitted_at, "N/A", "N/A", 0, "Priority", jobs[2].token));
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.changed_ids, std::vector<std::string>{jobs[1].id});
+  EXPECT_EQ(get(jobs[1]).updated_at, clock_.now());
+  EXPECT_EQ(get(jobs[0]).updated_at, first);
+
+  // The times survive a restart.
+  WallTime last = clock_.now();
+  poller_.reset();
+  jobs_.reset();
+  auto reopened = JobStore::open(*db_, clock_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->get(jobs[0].id)->confirmed_at, last);
+  EXPECT_EQ((*reopened)->get(jobs[0].id)->updated_at, first);
+  EXPECT_EQ((*reopened)->get(jobs[1].id)->state, "RUNNING");
+}
+
+TEST_F(JobPollerTest, AJobChangedMeanwhileIsNotOverwritten) {
+  // The user cancels the job while squeue is answering: the cycle's answer
+  // is applied to the record as it is at write time, which is final.
+  JobRecord other = submit("102");
+  answer_squeue(row("102", "RUNNING", other.submitted_at, "1800000050", "NONE", 0, "None", other.token));
+  JobStore* store = jobs_.get();
+  class CancellingRemote final : public Remote {
+   public:
+    CancellingRemote(Remote& inner, JobStore& store, std::string id) : inner_(inner), store_(store), id_(id) {}
+    Status connect() override { return inner_.connect(); }
+    void disconnect() override {}
+    Result<CommandResult> run(const std::vector<std::string>& argv, std::chrono::milliseconds t) override {
+      JobRecord j = *store_.get(id_);
+      j.state = job_state::kCancelled;
+      EXPECT_TRUE(store_.update(j).ok());
+      return inner_.run(argv, t);
+    }
+    Result<CommandResult> run_with_input(const std::vector<std::string>& argv, std::string_view in,
+                                         std::chrono::milliseconds t) override {
+      return inner_.run_with_input(argv, in, t);
+    }
+    Result<FileChunk> read_range(const std::string& p, std::uint64_t o, std::size_t m,
+                                 std::chrono::milliseconds t) override {
+      return inner_.read_range(p, o, m, t);
+    }
+
+   private:
+    Remote& inner_;
+    JobStore& store_;
+    std::string id_;
+  };
+  CancellingRemote cancelling(remote_, *store, other.id);
+  PollStats s = poller_->poll(cancelling, cluster_);
+  EXPECT_EQ(s.active_jobs, 1);
+  EXPECT_EQ(s.jobs_updated, 0);
+  EXPECT_EQ(get(other).state, "CANCELLED");
+  EXPECT_FALSE(get(other).confirmed_at);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "backend/job_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <set>
@@ -118,6 +119,54 @@ TEST(JobStateTest, FinalStates) {
   for (const char* s : {"PENDING", "RUNNING", "SUBMITTING", "COMPLETING", "SUSPENDED"}) {
     EXPECT_FALSE(job_state::is_final(s)) << s;
   }
+}
+
+TEST_F(JobStoreTest, ADatabaseFromBeforeConfirmedAtIsMigratedAndKeepsItsJobs) {
+  auto job = jobs_->insert(record(), "old");
+  ASSERT_TRUE(job.ok());
+  // Back to schema 2 (no confirmed_at_ms), as an earlier mmcfs left it.
+  jobs_.reset();
+  db_->with_db([](sqlite3* db) {
+    EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN confirmed_at_ms; PRAGMA user_version = 2", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    return 0;
+  });
+  reopen();
+  EXPECT_EQ(db_->schema_version(), StateStore::latest_schema_version());
+  auto loaded = jobs_->get(job->id);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->token, job->token);
+  EXPECT_FALSE(loaded->confirmed_at);
+  EXPECT_EQ(status_time(*loaded), loaded->updated_at);
+}
+
+TEST_F(JobStoreTest, ABatchWritesConfirmationsAndChangesInOneGoAndSkipsUnknownIds) {
+  auto a = *jobs_->insert(record(), "a");
+  auto b = *jobs_->insert(record(), "b");
+  clock_.advance(std::chrono::seconds(5));
+  WallTime at = clock_.now();
+  std::vector<std::pair<std::string, JobStore::Modifier>> batch;
+  batch.emplace_back(a.id, [&](JobRecord& j) {
+    j.confirmed_at = at;
+    return JobStore::Modified::kConfirmedOnly;
+  });
+  batch.emplace_back(b.id, [&](JobRecord& j) {
+    j.confirmed_at = at;
+    j.state = "RUNNING";
+    return JobStore::Modified::kRecord;
+  });
+  batch.emplace_back("99999-gone", [](JobRecord&) { return JobStore::Modified::kRecord; });
+  auto changed = jobs_->modify_batch(batch);
+  ASSERT_TRUE(changed.ok()) << changed.error().describe();
+  EXPECT_EQ(*changed, std::vector<std::string>{b.id});
+  reopen();
+  EXPECT_EQ(jobs_->get(a.id)->confirmed_at, at);
+  EXPECT_EQ(jobs_->get(a.id)->updated_at, a.updated_at);  // a confirmation is not a change
+  EXPECT_EQ(jobs_->get(b.id)->state, "RUNNING");
+  EXPECT_EQ(jobs_->get(b.id)->updated_at, at);
+  EXPECT_EQ(jobs_->get(b.id)->confirmed_at, at);
 }
 
 }  // namespace

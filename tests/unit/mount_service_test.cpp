@@ -9,6 +9,7 @@
 
 #include "backend/failing_remote.h"
 #include "fakes/fake_remote.h"
+#include "common/text.h"
 #include "fakes/slurm_answers.h"
 
 namespace mmcfs::app {
@@ -130,6 +131,79 @@ TEST_F(MountServiceTest, ReadsBeforeTheFirstCheckWaitOnceAndBoundedly) {
   EXPECT_EQ(read(**service, "clusters/alpha/status"), "up: 0 ms round trip, SLURM 22.05.8\n");
   hanging->heal();
   (*service)->stop();
+}
+
+// A job recorded on `cluster` as SLURM job `slurm_id`, PENDING.
+backend::JobRecord add_job(MountService& s, const std::string& cluster, const std::string& slurm_id) {
+  backend::JobRecord j;
+  j.project = "p";
+  j.cluster = cluster;
+  backend::JobRecord rec = *s.job_store().insert(j, "job");
+  rec.slurm_id = slurm_id;
+  rec.state = backend::job_state::kPending;
+  EXPECT_TRUE(s.job_store().update(rec).ok());
+  return *s.job_store().get(rec.id);
+}
+
+std::string squeue_row(const backend::JobRecord& j, const std::string& state, const std::string& reason) {
+  auto submit = std::chrono::duration_cast<std::chrono::seconds>(j.submitted_at.time_since_epoch()).count();
+  return j.slurm_id + "|" + state + "|" + std::to_string(submit) + "|N/A|N/A|0|" + reason + "|" + j.token + "\n";
+}
+
+TEST_F(MountServiceTest, APollerChangeInvalidatesOnlyTheChangedJobsFiles) {
+  auto service = make();
+  auto one = add_job(*service, "alpha", "101");
+  auto two = add_job(*service, "alpha", "102");
+  alpha_remote_->answer_ok(backend::kSqueuePollArgv,
+                           squeue_row(one, "PENDING", "Priority") + squeue_row(two, "PENDING", "Priority"));
+  service->job_poller("alpha")->poll_once();
+  EXPECT_EQ(read(*service, "jobs/" + one.id + "/status"), "PENDING (Priority)\n");
+  EXPECT_EQ(read(*service, "jobs/" + two.id + "/status"), "PENDING (Priority)\n");
+  read(*service, "jobs/" + two.id + "/info.json");
+  read(*service, "projects");
+
+  std::vector<fs::InodeId> invalidated;
+  service->set_invalidator([&](fs::InodeId ino) { invalidated.push_back(ino); });
+  clock_.advance(std::chrono::seconds(30));
+  alpha_remote_->answer_ok(backend::kSqueuePollArgv,
+                           squeue_row(one, "PENDING", "Priority") + squeue_row(two, "RUNNING", "None"));
+  service->job_poller("alpha")->poll_once();
+  std::vector<std::string> paths;
+  for (auto ino : invalidated) paths.push_back(*service->ns().path_of(ino));
+  std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths, (std::vector<std::string>{"jobs/" + two.id, "jobs/" + two.id + "/info.json",
+                                             "jobs/" + two.id + "/status"}));
+  EXPECT_EQ(read(*service, "jobs/" + two.id + "/status"), "RUNNING\n");
+
+  // A cycle that only confirms the states invalidates nothing, but moves
+  // the status mtime to the time of that confirmation.
+  invalidated.clear();
+  clock_.advance(std::chrono::seconds(30));
+  service->job_poller("alpha")->poll_once();
+  EXPECT_TRUE(invalidated.empty());
+  auto dir = service->ns().lookup(kRootInode, "jobs");
+  auto job_dir = service->ns().lookup(dir->ino, one.id);
+  auto status = service->ns().lookup(job_dir->ino, "status");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->mtime, clock_.now());
+  EXPECT_EQ(status->ttl, fs::kDefaultAttrTtl);  // active: short
+}
+
+TEST_F(MountServiceTest, AJobOnAnUnreachableClusterReadsFromCacheSayingHowOld) {
+  auto service = make();
+  auto job = add_job(*service, "beta", "201");  // beta refuses connections
+  EXPECT_EQ(read(*service, "jobs/" + job.id + "/status"), "PENDING\n");
+  std::vector<fs::InodeId> invalidated;
+  service->set_invalidator([&](fs::InodeId ino) { invalidated.push_back(ino); });
+  auto stats = service->job_poller("beta")->poll_once();
+  EXPECT_FALSE(stats.error.empty());
+  WallTime failed_at = clock_.now();
+  EXPECT_FALSE(invalidated.empty());  // the status gains its note
+  clock_.advance(std::chrono::minutes(5));
+  auto started = std::chrono::steady_clock::now();
+  std::string status = read(*service, "jobs/" + job.id + "/status");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+  EXPECT_EQ(status, "PENDING (beta unreachable since " + clock_time_local(failed_at) + "; state as of 5 min ago)\n");
 }
 
 }  // namespace
