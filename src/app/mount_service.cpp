@@ -5,12 +5,10 @@
 
 #include "app/job_freshness.h"
 #include "common/log.h"
-#include "launch/sbatch_script.h"
 #include "project/git_repo.h"
 
 namespace mmcfs::app {
 namespace {
-constexpr std::chrono::seconds kLogFetchBound{10};
 
 // A project's launch trigger that, after a launch reached SLURM, wakes that
 // cluster's job poller so jobs/<id>/status follows the new job at once.
@@ -60,7 +58,25 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
     // Only the changed jobs' files: no other listing shows a job's state.
     s.pollers_.emplace(cluster.name, std::make_unique<JobPollLoop>(
                                          cluster, remote, *s.jobs_, clock,
-                                         [raw = &s](const std::vector<std::string>& ids) { raw->invalidate_jobs(ids); }));
+                                         [raw = &s](const std::vector<std::string>& ids) {
+                                           raw->invalidate_jobs(ids);
+                                           for (auto& [name, follower] : raw->followers_) follower->jobs_changed();
+                                         }));
+  }
+  std::map<std::string, JobLogs::Cluster> log_clusters;
+  for (const auto& cluster : s.config_.clusters) log_clusters.emplace(cluster.name, JobLogs::Cluster{cluster, s.remotes_[cluster.name]});
+  s.job_logs_ = std::make_unique<JobLogs>(options.state_dir + "/logs", std::move(log_clusters), [raw = &s](const std::string& name) {
+    auto* monitor = raw->monitor(name);
+    return monitor == nullptr || monitor->snapshot().health.state != backend::Health::kDown;
+  });
+  for (const auto& cluster : s.config_.clusters) {
+    s.followers_.emplace(
+        cluster.name,
+        std::make_unique<LogFollower>(
+            cluster.name, *s.job_logs_, [raw = &s](const std::string& id) { return raw->jobs_->get(id); },
+            [raw = &s] { return raw->jobs_->list(true); }, clock,
+            [raw = &s](const std::string& id, bool files_changed) { raw->invalidate_job_log(id, files_changed); },
+            std::chrono::duration_cast<std::chrono::milliseconds>(cluster.command_timeout)));
   }
   s.launches_ = std::make_unique<LaunchService>(s.config_, *s.projects_, *s.jobs_, s.remotes_,
                                                 options.state_dir + "/dropzone", options.sbatch_template);
@@ -84,9 +100,17 @@ void MountService::start() {
   started_at_.store(std::chrono::steady_clock::now().time_since_epoch().count());
   for (auto& [name, monitor] : monitors_) monitor->start();
   for (auto& [name, poller] : pollers_) poller->start();
+  for (auto& [name, follower] : followers_) follower->start();
+  followers_started_ = true;
 }
 
 void MountService::stop() {
+  for (auto& [name, follower] : followers_) follower->stop();
+  if (followers_started_.exchange(false)) {
+    auto stats = job_logs_->stats();
+    log::info("job logs: {} ranged reads, {} bytes fetched from the clusters in this run", stats.remote_reads,
+              stats.bytes_fetched);
+  }
   for (auto& [name, poller] : pollers_) poller->stop();
   for (auto& [name, monitor] : monitors_) monitor->stop();
 }
@@ -124,6 +148,20 @@ std::string MountService::status_note(const backend::JobRecord& job) const {
   if (loop == pollers_.end() || monitor == monitors_.end()) return "";
   auto outage = cluster_outage(loop->second->health(), monitor->second->snapshot().health);
   return job_staleness_note(job, outage, clock_.now());
+}
+
+LogFollower* MountService::log_follower(const std::string& cluster) {
+  auto it = followers_.find(cluster);
+  return it == followers_.end() ? nullptr : it->second.get();
+}
+
+void MountService::invalidate_job_log(const std::string& job_id, bool files_changed) {
+  if (!invalidator_ || !ns_) return;
+  std::vector<std::string> names = {"log"};
+  if (files_changed) names.insert(names.end(), {"links", "info.json"});
+  for (const auto& name : names) {
+    if (auto ino = ns_->known_inode("jobs/" + job_id + "/" + name)) invalidator_(*ino);
+  }
 }
 
 backend::ClusterMonitor* MountService::monitor(const std::string& cluster) {
@@ -170,36 +208,6 @@ void MountService::on_cluster_changed(const std::string& cluster) {
     }
     if (flipped) invalidate_jobs(active_job_ids(cluster));
   }
-}
-
-Result<std::string> MountService::fetch_log(const backend::JobRecord& job) {
-  auto cached = [&]() {
-    std::lock_guard lock(mu_);
-    auto it = logs_.find(job.id);
-    return it == logs_.end() ? std::string() : it->second;
-  };
-  const config::ClusterConfig* cluster = config_.find(job.cluster);
-  auto remote = remotes_.find(job.cluster);
-  if (job.slurm_id.empty() || cluster == nullptr || remote == remotes_.end()) return cached();
-  std::string path = launch::job_dir(cluster->workspace, job.token) + "/slurm-" + job.slurm_id + ".out";
-  std::vector<std::string> argv = {"cat", "--", path};
-  if (path.rfind("~/", 0) == 0) argv = {"sh", "-c", "cd && exec cat -- \"$1\"", "sh", path.substr(2)};
-  auto bound = std::min<std::chrono::milliseconds>(cluster->command_timeout, kLogFetchBound);
-  auto result = remote->second->run(argv, bound);
-  if (!result.ok()) {
-    log::debug("{}: log not fetched: {}", job.id, result.error().message);
-    return cached();
-  }
-  if (result->exit_code != 0) return cached();  // not written yet (pending)
-  std::lock_guard lock(mu_);
-  logs_[job.id] = result->out;
-  return result->out;
-}
-
-std::uint64_t MountService::cached_log_size(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  auto it = logs_.find(id);
-  return it == logs_.end() ? 0 : it->second.size();
 }
 
 Status MountService::add_project(const std::string& name, const std::string& target) {

@@ -4,7 +4,8 @@
 //
 // It implements the sources the tree renders from (clusters, jobs, projects)
 // and tells the FUSE layer (through the invalidator) which inodes to drop
-// from kernel caches when a monitor publishes a new snapshot. It knows
+// from kernel caches when a monitor publishes a new snapshot. Job logs live
+// in <state>/logs (JobLogs), kept fresh by one LogFollower per cluster. It knows
 // nothing of FUSE itself, so the whole service runs in unit tests with fake
 // remotes.
 //
@@ -23,7 +24,9 @@
 #include <vector>
 
 #include "app/job_poll_loop.h"
+#include "app/job_logs.h"
 #include "app/launch_service.h"
+#include "app/log_follower.h"
 #include "backend/cluster_monitor.h"
 #include "backend/job_store.h"
 #include "backend/project_store.h"
@@ -63,6 +66,8 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   fs::Namespace& ns() { return *ns_; }
   backend::ClusterMonitor* monitor(const std::string& cluster);
   JobPollLoop* job_poller(const std::string& cluster);
+  LogFollower* log_follower(const std::string& cluster);
+  JobLogs& job_logs() { return *job_logs_; }
   LaunchService& launches() { return *launches_; }
   backend::JobStore& job_store() { return *jobs_; }
 
@@ -72,9 +77,8 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   // JobSource
   std::vector<backend::JobRecord> jobs() const override { return jobs_->list(); }
   std::optional<backend::JobRecord> job(const std::string& id) const override { return jobs_->get(id); }
-  Result<std::string> fetch_log(const backend::JobRecord& job) override;
-  std::uint64_t cached_log_size(const std::string& id) const override;
   std::string status_note(const backend::JobRecord& job) const override;
+  fs::JobLogSource& logs() override { return *job_logs_; }
   // ProjectSource
   std::vector<backend::ProjectEntry> projects() const override { return projects_->list(); }
   Status add_project(const std::string& name, const std::string& target) override;
@@ -91,6 +95,8 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   void invalidate_jobs(const std::vector<std::string>& job_ids);
   // The active jobs of a cluster (their status notes follow its health).
   std::vector<std::string> active_job_ids(const std::string& cluster) const;
+  // Drops the kernel's caches of jobs/<id>/log (and links, info.json).
+  void invalidate_job_log(const std::string& job_id, bool files_changed);
 
   const config::Config config_;
   const Clock& clock_;
@@ -101,6 +107,9 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   std::map<std::string, std::shared_ptr<backend::Remote>> remotes_;
   std::map<std::string, std::unique_ptr<backend::ClusterMonitor>> monitors_;
   std::map<std::string, std::unique_ptr<JobPollLoop>> pollers_;
+  std::unique_ptr<JobLogs> job_logs_;
+  std::map<std::string, std::unique_ptr<LogFollower>> followers_;
+  std::atomic<bool> followers_started_{false};
   std::unique_ptr<LaunchService> launches_;
   std::unique_ptr<fs::Namespace> ns_;
   Invalidator invalidator_;
@@ -111,7 +120,6 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<fs::DropZoneDir>> drop_zones_;  // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<fs::LaunchTrigger>> triggers_;  // GUARDED_BY(mu_)
-  std::map<std::string, std::string> logs_;                             // GUARDED_BY(mu_): id -> bytes
   std::map<std::string, backend::Health> last_health_;                  // GUARDED_BY(mu_): by cluster
 };
 

@@ -75,6 +75,10 @@ std::string LogCache::remote_log_path(const JobRecord& job, const config::Cluste
   return launch::job_dir(cluster.workspace, job.token) + "/slurm-" + job.slurm_id + ".out";
 }
 
+std::string LogCache::complete_marker_path(const std::string& job_id) const {
+  return log_path(job_id) + ".complete";
+}
+
 LogCache::Entry& LogCache::entry_locked(const std::string& job_id) const {
   auto [it, inserted] = entries_.try_emplace(job_id);
   if (inserted) {
@@ -82,9 +86,41 @@ LogCache::Entry& LogCache::entry_locked(const std::string& job_id) const {
     if (::stat(log_path(job_id).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       it->second.size = static_cast<std::uint64_t>(st.st_size);
       it->second.state.size = it->second.size;
+      // Completed by an earlier run: trusted only when the sizes agree.
+      unsigned long long recorded = 0;
+      if (std::FILE* marker = std::fopen(complete_marker_path(job_id).c_str(), "re")) {
+        if (std::fscanf(marker, "%llu", &recorded) == 1 && recorded == it->second.size) {
+          it->second.state.remote_size = it->second.size;
+          it->second.state.caught_up = true;
+          it->second.state.complete = true;
+        }
+        std::fclose(marker);
+      }
     }
   }
   return it->second;
+}
+
+bool LogCache::complete(const std::string& job_id) const {
+  if (!usable_job_id(job_id)) return false;
+  std::lock_guard lock(mu_);
+  return entry_locked(job_id).state.complete;
+}
+
+LogCache::Stats LogCache::stats() const { return Stats{remote_reads_.load(), bytes_fetched_.load()}; }
+
+Status LogCache::mark_complete(const std::string& job_id, std::uint64_t size) {
+  const std::string path = log_path(job_id);
+  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (fd.get() < 0 || ::fdatasync(fd.get()) != 0) return local_io_error("cannot flush", path);
+  const std::string marker = complete_marker_path(job_id);
+  const std::string tmp = marker + ".tmp";
+  std::FILE* out = std::fopen(tmp.c_str(), "we");
+  if (out == nullptr) return local_io_error("cannot create", tmp);
+  const bool written = std::fprintf(out, "%llu\n", static_cast<unsigned long long>(size)) > 0;
+  if (std::fclose(out) != 0 || !written) return local_io_error("cannot write", tmp);
+  if (::rename(tmp.c_str(), marker.c_str()) != 0) return local_io_error("cannot rename " + tmp + " to", marker);
+  return Status::Ok();
 }
 
 std::uint64_t LogCache::size(const std::string& job_id) const {
@@ -151,6 +187,11 @@ Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
     }
     entry.fetching = true;
     start = entry.size;
+    if (entry.state.complete) {
+      // Complete once, active again (requeued): the log may grow again.
+      entry.state.complete = false;
+      ::unlink(complete_marker_path(job.id).c_str());
+    }
   }
 
   Result<LogState> result = fetch(remote, job, remote_log_path(job, cluster), start, deadline);
@@ -203,11 +244,13 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
   for (;;) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
+    remote_reads_.fetch_add(1, std::memory_order_relaxed);
     Result<FileChunk> chunk = remote.read_range(remote_path, offset, kLogChunkBytes, left);
     if (!chunk.ok()) {
       failure = chunk.error();
       break;
     }
+    bytes_fetched_.fetch_add(chunk->bytes.size(), std::memory_order_relaxed);
     state.remote_size = chunk->file_size;
     if (chunk->file_size < offset) {
       // The remote file is shorter than what we hold: it was rewritten or
@@ -255,6 +298,11 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
   if (failure) return *failure;
   state.size = offset;
   state.complete = state.caught_up && job_ended;
+  if (state.complete) {
+    if (out.get() >= 0) out.reset();
+    Status marked = mark_complete(job.id, offset);
+    if (!marked.ok()) return marked.error();  // stays incomplete: fetched (cheaply) again later
+  }
   return state;
 }
 

@@ -12,6 +12,12 @@
 // size() and read() only read local state, so they work with the cluster
 // offline and never wait on the network.
 //
+// Completeness survives restarts: when a refresh finds a finished job's log
+// caught up, the log is flushed to disk (fdatasync) and `<J>.log.complete`
+// records its size. A later LogCache over the same directory trusts it (when
+// the sizes agree) and never fetches that log again while the job is final.
+// A refresh of a job that is active again (requeued) drops the marker.
+//
 // The remote file is `<job_dir(workspace, token)>/slurm-<slurm_id>.out`
 // (launch/sbatch_script.h), "~/" meaning the remote home.
 //
@@ -27,6 +33,7 @@
 // instead of fetching the same bytes again.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -69,6 +76,15 @@ class LogCache {
 
   // Bytes of the job's log held locally (0 when none).
   std::uint64_t size(const std::string& job_id) const;
+  // The job has ended and all of its log is local (kept across restarts).
+  bool complete(const std::string& job_id) const;
+
+  // What crossed the network since this LogCache was made.
+  struct Stats {
+    std::uint64_t remote_reads = 0;   // read_range() calls
+    std::uint64_t bytes_fetched = 0;  // bytes they returned
+  };
+  Stats stats() const;
 
   // Up to n bytes from offset (fewer at the end; "" past it or with no log).
   // Errors: kIo (local disk), kInvalidArgument (a bad job id).
@@ -89,6 +105,9 @@ class LogCache {
   // The entry for `job_id`, loaded from disk on first use. mu_ held.
   Entry& entry_locked(const std::string& job_id) const;
   std::string log_path(const std::string& job_id) const;
+  std::string complete_marker_path(const std::string& job_id) const;
+  // Flushes the log and records it as complete at `size` (local disk only).
+  Status mark_complete(const std::string& job_id, std::uint64_t size);
 
   // The fetch loop, run by the one refresh that holds the job's guard.
   Result<LogState> fetch(Remote& remote, const JobRecord& job, const std::string& remote_path,
@@ -98,6 +117,8 @@ class LogCache {
   mutable std::mutex mu_;
   std::condition_variable fetch_done_cv_;
   mutable std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+  std::atomic<std::uint64_t> remote_reads_{0};
+  std::atomic<std::uint64_t> bytes_fetched_{0};
 };
 
 }  // namespace mmcfs::backend

@@ -84,7 +84,7 @@ OpenRequest to_request(int flags) {
 
 void set_open_flags(fuse_file_info* fi, const Opened& opened) {
   fi->fh = opened.handle;
-  fi->keep_cache = 0;  // rendered per open; never serve stale pages
+  fi->keep_cache = opened.keep_cache ? 1 : 0;  // rendered per open unless the bytes never change
   fi->direct_io = opened.direct_io ? 1 : 0;
 }
 

@@ -5,6 +5,8 @@
 #include <yaml-cpp/yaml.h>
 
 
+#include <functional>
+
 #include "common/text.h"
 
 namespace mmcfs::fs {
@@ -49,11 +51,11 @@ std::string optional_time(const std::optional<WallTime>& t) { return t ? json_st
 
 class JobFile final : public FileNode {
  public:
-  using Render = std::string (*)(const JobRecord&);
+  using Render = std::function<std::string(const JobRecord&)>;
   // `confirmed_mtime`: the file shows the job's state (status, info.json),
   // so its mtime is when SLURM last confirmed it.
   JobFile(JobSource& source, std::string id, Render render, bool confirmed_mtime = false)
-      : source_(source), id_(std::move(id)), render_(render), confirmed_mtime_(confirmed_mtime) {}
+      : source_(source), id_(std::move(id)), render_(std::move(render)), confirmed_mtime_(confirmed_mtime) {}
   Result<FileContent> content() const override {
     auto job = source_.job(id_);
     if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
@@ -90,38 +92,6 @@ class JobStatusFile final : public FileNode {
   std::string id_;
 };
 
-// The log: stat shows the bytes fetched last; open fetches (bounded) and
-// serves them with direct I/O so the kernel never trims them to a stale size.
-class JobLogFile final : public FileNode {
- public:
-  JobLogFile(JobSource& source, std::string id) : source_(source), id_(std::move(id)) {}
-  Result<FileContent> content() const override {
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    auto bytes = source_.fetch_log(*job);
-    if (!bytes.ok()) return bytes.error();
-    return FileContent{std::move(*bytes), job->updated_at};
-  }
-  Result<FileStat> stat() const override {
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    return FileStat{source_.cached_log_size(id_), job->updated_at, 0444};
-  }
-  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
-    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "the log is read-only");
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    auto bytes = source_.fetch_log(*job);
-    if (!bytes.ok()) return bytes.error();
-    return std::unique_ptr<OpenFile>(std::make_unique<SnapshotOpenFile>(std::move(*bytes), true));
-  }
-
- private:
-  JobSource& source_;
-  std::string id_;
-};
-
-std::string info_text(const JobRecord& j) { return render_job_info(j); }
 std::string launch_text(const JobRecord& j) { return render_recorded_launch(j); }
 std::string script_text(const JobRecord& j) { return j.script; }
 std::string command_text(const JobRecord& j) { return j.command.empty() ? "" : j.command + "\n"; }
@@ -132,11 +102,16 @@ class JobDir final : public DirNode {
   std::vector<Child> children() const override {
     return {
         {"status", std::make_shared<JobStatusFile>(source_, id_)},
-        {"info.json", std::make_shared<JobFile>(source_, id_, info_text, /*confirmed_mtime=*/true)},
+        {"info.json", std::make_shared<JobFile>(source_, id_,
+                                                [&logs = source_.logs()](const JobRecord& j) {
+                                                  return render_job_info(j, logs.tracker_links(j.id));
+                                                },
+                                                /*confirmed_mtime=*/true)},
         {"launch.yaml", std::make_shared<JobFile>(source_, id_, launch_text)},
         {"script", std::make_shared<JobFile>(source_, id_, script_text)},
         {"command", std::make_shared<JobFile>(source_, id_, command_text)},
-        {"log", std::make_shared<JobLogFile>(source_, id_)},
+        {"log", make_job_log_file(lookup(), source_.logs(), id_)},
+        {"links", make_job_links_file(lookup(), source_.logs(), id_)},
     };
   }
   WallTime mtime() const override {
@@ -145,6 +120,10 @@ class JobDir final : public DirNode {
   }
 
  private:
+  JobLookup lookup() const {
+    return [&source = source_](const std::string& id) { return source.job(id); };
+  }
+
   JobSource& source_;
   std::string id_;
 };
@@ -183,7 +162,7 @@ std::string render_job_status(const JobRecord& job, const std::string& note) {
   return line + "\n";
 }
 
-std::string render_job_info(const JobRecord& job) {
+std::string render_job_info(const JobRecord& job, const std::vector<backend::TrackerLink>& links) {
   std::string launch = "{}";
   try {
     launch = yaml_to_json(YAML::Load(job.spec_yaml), 1);
@@ -195,13 +174,13 @@ std::string render_job_info(const JobRecord& job) {
       "  \"reason\": {},\n  \"exit_code\": {},\n  \"commit\": {},\n  \"token\": {},\n"
       "  \"submitted_at\": {},\n  \"updated_at\": {},\n  \"confirmed_at\": {},\n  \"started_at\": {},\n"
       "  \"ended_at\": {},\n"
-      "  \"source_file\": {},\n  \"archived\": {},\n  \"launch\": {},\n  \"links\": {{}}\n}}\n",
+      "  \"source_file\": {},\n  \"archived\": {},\n  \"launch\": {},\n  \"links\": {}\n}}\n",
       json_string(job.id), json_string(job.project), json_string(job.cluster),
       job.slurm_id.empty() ? "null" : json_string(job.slurm_id), json_string(job.state), json_string(job.reason),
       job.exit_code ? std::to_string(*job.exit_code) : "null", json_string(job.commit), json_string(job.token),
       json_string(iso8601_utc(job.submitted_at)), json_string(iso8601_utc(job.updated_at)),
-      optional_time(job.confirmed_at), optional_time(job.started_at), optional_time(job.ended_at), json_string(job.source_file),
-      job.archived ? "true" : "false", launch);
+      optional_time(job.confirmed_at), optional_time(job.started_at), optional_time(job.ended_at),
+      json_string(job.source_file), job.archived ? "true" : "false", launch, backend::render_links_json(links, 1));
 }
 
 std::string render_recorded_launch(const JobRecord& job) {

@@ -6,9 +6,10 @@
 //   launch.yaml  the launch as written, with the commit it ran at recorded
 //   script       the exact script submitted
 //   command      the exact training command line
-//   log          the job's SLURM output as it stands (fetched on open, bounded)
+//   log          the job's SLURM output as it stands (job_log_file.h)
+//   links        tracker links found in the log, "kind url" per line
 //
-// Everything but `log` renders from the job store in memory. Finished jobs'
+// Everything but `log` and `links` renders from the job store in memory. Finished jobs'
 // files never change (long attribute lifetimes); active jobs' are short.
 //
 // Thread rules: nodes are safe from any FUSE thread if the source is.
@@ -21,6 +22,7 @@
 
 #include "backend/job_store.h"
 #include "common/clock.h"
+#include "fs/job_log_file.h"
 #include "fs/node.h"
 
 namespace mmcfs::fs {
@@ -32,14 +34,11 @@ class JobSource {
   virtual ~JobSource() = default;
   virtual std::vector<backend::JobRecord> jobs() const = 0;  // not archived, in id order
   virtual std::optional<backend::JobRecord> job(const std::string& id) const = 0;
-  // The job's output as it stands: fetched now (bounded in time); on failure
-  // the last fetched bytes, if any.
-  virtual Result<std::string> fetch_log(const backend::JobRecord& job) = 0;
-  // Bytes of the log fetched last (for stat; never fetches).
-  virtual std::uint64_t cached_log_size(const std::string& id) const = 0;
   // Why the job's status may be out of date ("alpha unreachable since
   // 12:03:04; state as of 5 min ago"), or "" when it is not. Local state only.
   virtual std::string status_note(const backend::JobRecord& /*job*/) const { return ""; }
+  // The jobs' logs and the tracker links found in them.
+  virtual JobLogSource& logs() = 0;
 };
 
 std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at);
@@ -49,8 +48,8 @@ std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at);
 // "RUNNING (alpha unreachable since 12:03:04; state as of 5 min ago)".
 // Its mtime is backend::status_time(job): when SLURM last confirmed it.
 std::string render_job_status(const backend::JobRecord& job, const std::string& note = "");
-// info.json
-std::string render_job_info(const backend::JobRecord& job);
+// info.json ("links": the tracker links found in the log, latest per kind)
+std::string render_job_info(const backend::JobRecord& job, const std::vector<backend::TrackerLink>& links = {});
 // The launch as written plus an `mmcfs:` block recording the job and commit
 // (ignored by the launch parser, so the file can be copied into new/ to clone).
 std::string render_recorded_launch(const backend::JobRecord& job);

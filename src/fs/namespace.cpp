@@ -128,10 +128,11 @@ Result<std::string> Namespace::readlink(InodeId ino) {
 
 Opened Namespace::keep(std::unique_ptr<OpenFile> file) {
   bool direct = file->direct_io();
+  bool keep_cache = file->keep_cache();
   std::lock_guard lock(mu_);
   HandleId handle = next_handle_++;
   handles_.emplace(handle, std::shared_ptr<OpenFile>(std::move(file)));
-  return Opened{handle, direct};
+  return Opened{handle, direct, keep_cache};
 }
 
 Result<Opened> Namespace::open(InodeId ino, const OpenRequest& request) {
@@ -305,6 +306,21 @@ Result<std::string> Namespace::path_of(InodeId ino) const {
   auto it = entries_.find(ino);
   if (it == entries_.end()) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
   return it->second.path;
+}
+
+std::optional<InodeId> Namespace::known_inode(std::string_view path) const {
+  std::lock_guard lock(mu_);
+  InodeId ino = kRootInode;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    auto it = ids_.find(std::make_pair(ino, std::string(path.substr(start, end - start))));
+    if (it == ids_.end()) return std::nullopt;
+    ino = it->second;
+    start = end + 1;
+  }
+  return ino;
 }
 
 std::vector<InodeId> Namespace::known_inodes_under(std::string_view prefix) const {

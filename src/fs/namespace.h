@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,6 +56,7 @@ using HandleId = std::uint64_t;
 struct Opened {
   HandleId handle = 0;
   bool direct_io = false;
+  bool keep_cache = false;
 };
 
 class Namespace {
@@ -88,6 +90,8 @@ class Namespace {
   Result<std::string> path_of(InodeId ino) const;
   // Inode ids already handed out whose path equals `prefix` or lies below it.
   std::vector<InodeId> known_inodes_under(std::string_view prefix) const;
+  // The inode id already handed out for exactly `path` ("jobs/J/log"), if any.
+  std::optional<InodeId> known_inode(std::string_view path) const;
 
   std::size_t open_handles() const;
 

@@ -81,6 +81,9 @@ class OpenFile {
   // The kernel must not cache this file's pages or trust its cached size
   // (contents fetched at open that may differ from the last stat).
   virtual bool direct_io() const { return false; }
+  // The kernel may keep this file's cached pages from an earlier open (the
+  // bytes can never change: a complete job log).
+  virtual bool keep_cache() const { return false; }
 };
 
 // An OpenFile over bytes fixed at open time.

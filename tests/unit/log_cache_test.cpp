@@ -243,16 +243,57 @@ TEST_F(LogCacheTest, FinishedJobIsServedLocallyWithTheClusterOffline) {
     EXPECT_EQ(dead.run_calls(), 0);
     EXPECT_EQ(cached(cache), content);
   }
-  // A new LogCache over the same directory (a restart) finds the log on disk.
+  // A new LogCache over the same directory (a restart) finds the log on disk,
+  // knows it is complete, and never asks the cluster for it again.
   LogCache restarted(logs_dir());
   EXPECT_EQ(restarted.size(job_.id), content.size());
+  EXPECT_TRUE(restarted.complete(job_.id));
   EXPECT_EQ(cached(restarted), content);
   FailingRemote dead(remote_);
   dead.fail_all(make_error(Errc::kUnreachable, "cluster offline"));
+  const auto reads_before = remote_.read_calls().size();
   auto offline = restarted.refresh(dead, job_, cluster_, 1s);
-  ASSERT_FALSE(offline.ok());
-  EXPECT_EQ(offline.error().code, Errc::kUnreachable);
-  EXPECT_EQ(cached(restarted), content);  // an error loses nothing
+  ASSERT_TRUE(offline.ok()) << offline.error().describe();
+  EXPECT_TRUE(offline->complete);
+  EXPECT_EQ(remote_.read_calls().size(), reads_before);
+  EXPECT_EQ(restarted.stats().remote_reads, 0u);
+  EXPECT_EQ(cached(restarted), content);
+}
+
+TEST_F(LogCacheTest, AnIncompleteLogIsFetchedAfterARestart) {
+  remote_.set_file(kLogPath, "line 1\n");
+  {
+    LogCache cache(logs_dir());
+    ASSERT_TRUE(cache.refresh(remote_, job_, cluster_, 1s).ok());  // running: not complete
+    EXPECT_FALSE(cache.complete(job_.id));
+  }
+  remote_.set_file(kLogPath, "line 1\nline 2\n");
+  job_.state = job_state::kCompleted;
+  LogCache restarted(logs_dir());
+  EXPECT_FALSE(restarted.complete(job_.id));
+  auto state = restarted.refresh(remote_, job_, cluster_, 1s);
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->complete);
+  EXPECT_EQ(remote_.read_calls().back().offset, 7u);  // only the new bytes
+  EXPECT_EQ(restarted.stats().bytes_fetched, 7u);
+  EXPECT_EQ(cached(restarted), "line 1\nline 2\n");
+}
+
+TEST_F(LogCacheTest, ACompletionMarkerThatDisagreesWithTheFileIsIgnored) {
+  remote_.set_file(kLogPath, "all of it\n");
+  job_.state = job_state::kCompleted;
+  {
+    LogCache cache(logs_dir());
+    ASSERT_TRUE(cache.refresh(remote_, job_, cluster_, 1s)->complete);
+  }
+  {
+    std::ofstream chopped(logs_dir() + "/" + job_.id + ".log", std::ios::trunc);
+    chopped << "all";  // a crash lost the end of the local copy
+  }
+  LogCache restarted(logs_dir());
+  EXPECT_FALSE(restarted.complete(job_.id));
+  ASSERT_TRUE(restarted.refresh(remote_, job_, cluster_, 1s)->complete);
+  EXPECT_EQ(cached(restarted), "all of it\n");
 }
 
 TEST_F(LogCacheTest, RequeuedJobIsFetchedAgain) {
@@ -265,7 +306,9 @@ TEST_F(LogCacheTest, RequeuedJobIsFetchedAgain) {
   auto state = cache.refresh(remote_, job_, cluster_, 1s);
   ASSERT_TRUE(state.ok());
   EXPECT_FALSE(state->complete);
+  EXPECT_FALSE(cache.complete(job_.id));
   EXPECT_EQ(cached(cache), "retry\n");
+  EXPECT_FALSE(LogCache(logs_dir()).complete(job_.id));  // the marker went too
 }
 
 TEST_F(LogCacheTest, RemoteErrorKeepsBytesFetchedBefore) {

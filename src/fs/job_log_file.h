@@ -1,0 +1,66 @@
+// job_log_file.h — jobs/<id>/log and jobs/<id>/links.
+//
+// `log` serves the job's SLURM output from the local log cache (a file under
+// <state>/logs that only grows by the bytes new on the cluster):
+//   - stat shows the bytes held locally, never the network;
+//   - open of a log that is not complete asks for a short bounded refresh
+//     (the only network wait), then every read serves the local file, so a
+//     reader sees the log grow while it holds it open (tail -f);
+//   - the kernel's page cache is used (no direct_io): a read is cut at the
+//     size the kernel last got from stat, so read never returns more bytes
+//     than stat said, and the cache only ever grows, so it never returns
+//     fewer. A log that may still grow has attribute lifetime 0 (a stat, and
+//     a read past the size the kernel knows, always ask us), and the
+//     background follower invalidates the kernel's pages when it appends.
+//     A complete log never changes: long lifetime, and keep_cache so a second
+//     `grep -r` is served from the kernel's page cache.
+// `links` lists the tracker links found in the log, "kind url" per line.
+//
+// Thread rules: nodes and open files are called from any FUSE thread; they
+// keep no state of their own beyond the job id (the source guards its own).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/job_store.h"
+#include "backend/tracker_links.h"
+#include "common/result.h"
+#include "fs/node.h"
+
+namespace mmcfs::fs {
+
+// What a job's log looks like locally.
+struct LogView {
+  std::uint64_t size = 0;
+  bool complete = false;  // the job ended and all of its log is local
+  WallTime mtime{};       // when the local copy last grew (epoch if never)
+};
+
+// Where the log files get their bytes (in production app::JobLogs).
+class JobLogSource {
+ public:
+  virtual ~JobLogSource() = default;
+  // Local state only.
+  virtual LogView log_view(const std::string& job_id) const = 0;
+  virtual Result<std::string> read_log(const std::string& job_id, std::uint64_t offset, std::size_t n) const = 0;
+  virtual std::vector<backend::TrackerLink> tracker_links(const std::string& job_id) const = 0;
+  // The one network wait: fetch the log's new bytes, bounded in time. Called
+  // on open of a log that is not complete; failures leave the cached bytes.
+  virtual void refresh_for_open(const backend::JobRecord& job) = 0;
+  // A reader holds the log open (the follower keeps held logs fresh).
+  virtual void hold(const std::string& job_id) = 0;
+  virtual void release(const std::string& job_id) = 0;
+};
+
+// Looks a job up (the jobs tree's JobSource::job).
+using JobLookup = std::function<std::optional<backend::JobRecord>(const std::string& id)>;
+
+std::shared_ptr<FileNode> make_job_log_file(JobLookup lookup, JobLogSource& logs, std::string job_id);
+std::shared_ptr<FileNode> make_job_links_file(JobLookup lookup, JobLogSource& logs, std::string job_id);
+
+}  // namespace mmcfs::fs

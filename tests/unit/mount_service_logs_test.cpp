@@ -1,0 +1,177 @@
+// mount_service_logs_test.cpp — jobs/<id>/log, links and info.json through
+// the Namespace of a whole MountService (fake remotes, no FUSE): stat size
+// equals the bytes read, open refreshes, an open reader sees the log grow,
+// the follower invalidates exactly the job's files, links appear in `links`
+// and info.json, and a stat never reaches the network.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "app/mount_service.h"
+#include "fakes/fake_remote.h"
+#include "fakes/slurm_answers.h"
+
+namespace mmcfs::app {
+namespace {
+
+using fs::kRootInode;
+
+class MountServiceLogsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    state_dir_ = std::filesystem::temp_directory_path() / ("mmcfs-service-logs-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(state_dir_);
+    config::ClusterConfig alpha;
+    alpha.name = "alpha";
+    alpha.user = "u";
+    alpha.hostname = "127.0.0.1";
+    alpha.workspace = "~/ws";
+    alpha.allowed_partitions = {"general"};
+    alpha.allowed_gpu_types = {"A6000", "A100"};
+    config_.path = "/etc/test/clusters.yaml";
+    config_.clusters = {alpha};
+    testing::answer_as_alpha(*remote_);
+    auto service = MountService::create(config_, MountOptions{state_dir_.string(), "#!/bin/bash\n"}, clock_,
+                                        [this](const config::ClusterConfig&) -> std::shared_ptr<backend::Remote> {
+                                          return remote_;
+                                        });
+    ASSERT_TRUE(service.ok()) << service.error().describe();
+    service_ = std::move(*service);
+    service_->set_invalidator([this](fs::InodeId ino) { invalidated_.push_back(*service_->ns().path_of(ino)); });
+    backend::JobRecord job;
+    job.project = "example";
+    job.cluster = "alpha";
+    auto inserted = service_->job_store().insert(job, "train");
+    ASSERT_TRUE(inserted.ok());
+    job_ = *inserted;
+    job_.slurm_id = "4242";
+    job_.state = backend::job_state::kRunning;
+    ASSERT_TRUE(service_->job_store().update(job_).ok());
+    log_path_ = backend::LogCache::remote_log_path(job_, config_.clusters[0]);
+  }
+  void TearDown() override {
+    service_.reset();
+    std::filesystem::remove_all(state_dir_);
+  }
+
+  fs::InodeId ino(const std::string& path) {
+    fs::InodeId at = kRootInode;
+    std::size_t start = 0;
+    while (start < path.size()) {
+      std::size_t end = path.find('/', start);
+      if (end == std::string::npos) end = path.size();
+      auto attr = service_->ns().lookup(at, path.substr(start, end - start));
+      EXPECT_TRUE(attr.ok()) << path;
+      if (!attr.ok()) return 0;
+      at = attr->ino;
+      start = end + 1;
+    }
+    return at;
+  }
+  std::string read_all(fs::HandleId h) {
+    std::string out;
+    for (;;) {
+      auto bytes = service_->ns().read(h, out.size(), 4096);
+      EXPECT_TRUE(bytes.ok());
+      if (!bytes.ok() || bytes->empty()) return out;
+      out += *bytes;
+    }
+  }
+  std::string cat(const std::string& path) {
+    auto h = service_->ns().open(ino(path), fs::OpenRequest{});
+    EXPECT_TRUE(h.ok());
+    std::string out = read_all(h->handle);
+    service_->ns().release(h->handle);
+    return out;
+  }
+  std::string log_dir() const { return "jobs/" + job_.id; }
+
+  std::filesystem::path state_dir_;
+  config::Config config_;
+  FakeClock clock_;
+  std::shared_ptr<testing::FakeRemote> remote_ = std::make_shared<testing::FakeRemote>();
+  std::unique_ptr<MountService> service_;
+  backend::JobRecord job_;
+  std::string log_path_;
+  std::vector<std::string> invalidated_;
+};
+
+TEST_F(MountServiceLogsTest, StatNeverFetchesAndAlwaysMatchesTheBytesRead) {
+  remote_->set_file(log_path_, "header\nstep 1\n");
+  const fs::InodeId log = ino(log_dir() + "/log");
+  auto attr = service_->ns().getattr(log);
+  ASSERT_TRUE(attr.ok());
+  EXPECT_EQ(attr->size, 0u);  // nothing fetched yet, and stat does not fetch
+  EXPECT_TRUE(remote_->read_calls().empty());
+  EXPECT_EQ(attr->ttl.count(), 0);  // may grow: the kernel must ask each time
+
+  EXPECT_EQ(cat(log_dir() + "/log"), "header\nstep 1\n");  // open refreshed
+  EXPECT_EQ(service_->ns().getattr(log)->size, 14u);
+  EXPECT_EQ(remote_->read_calls().size(), 1u);
+}
+
+TEST_F(MountServiceLogsTest, AnOpenReaderSeesTheLogGrowAndTheFollowerInvalidatesIt) {
+  remote_->set_file(log_path_, "line 1\n");
+  auto h = service_->ns().open(ino(log_dir() + "/log"), fs::OpenRequest{});
+  ASSERT_TRUE(h.ok());
+  EXPECT_FALSE(h->keep_cache);
+  EXPECT_FALSE(h->direct_io);
+  EXPECT_EQ(read_all(h->handle), "line 1\n");
+  remote_->set_file(log_path_, "line 1\nline 2\n");
+  invalidated_.clear();
+  service_->log_follower("alpha")->tick();
+  EXPECT_EQ(invalidated_, (std::vector<std::string>{log_dir() + "/log"}));
+  EXPECT_EQ(service_->ns().getattr(ino(log_dir() + "/log"))->size, 14u);
+  auto rest = service_->ns().read(h->handle, 7, 4096);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(*rest, "line 2\n");
+  service_->ns().release(h->handle);
+  EXPECT_EQ(remote_->read_calls().back().offset, 7u);  // only the new bytes
+}
+
+TEST_F(MountServiceLogsTest, LinksShowInTheLinksFileAndInfoJson) {
+  remote_->set_file(log_path_,
+                    "wandb: ⭐️ View project at https://wandb.ai/lab/sft\n"
+                    "wandb: 🚀 View run at https://wandb.ai/lab/sft/runs/3k9x2m1p\n");
+  EXPECT_EQ(cat(log_dir() + "/links"), "");
+  EXPECT_NE(cat(log_dir() + "/info.json").find("\"links\": {}"), std::string::npos);
+  cat(log_dir() + "/log");
+  invalidated_.clear();
+  service_->log_follower("alpha")->tick();
+  std::sort(invalidated_.begin(), invalidated_.end());
+  EXPECT_EQ(invalidated_, (std::vector<std::string>{log_dir() + "/info.json", log_dir() + "/links", log_dir() + "/log"}));
+  EXPECT_EQ(cat(log_dir() + "/links"),
+            "wandb_project https://wandb.ai/lab/sft\n"
+            "wandb_run https://wandb.ai/lab/sft/runs/3k9x2m1p\n"
+            "wandb_logs https://wandb.ai/lab/sft/runs/3k9x2m1p/logs\n");
+  EXPECT_NE(cat(log_dir() + "/info.json")
+                .find("  \"links\": {\n    \"wandb_project\": \"https://wandb.ai/lab/sft\",\n"
+                      "    \"wandb_run\": \"https://wandb.ai/lab/sft/runs/3k9x2m1p\",\n"),
+            std::string::npos)
+      << cat(log_dir() + "/info.json");
+}
+
+TEST_F(MountServiceLogsTest, ACompleteLogKeepsTheKernelCacheAndALongLifetime) {
+  remote_->set_file(log_path_, "done\n");
+  job_.state = backend::job_state::kCompleted;
+  ASSERT_TRUE(service_->job_store().update(job_).ok());
+  service_->log_follower("alpha")->jobs_changed();
+  service_->log_follower("alpha")->tick();
+  const fs::InodeId log = ino(log_dir() + "/log");
+  EXPECT_EQ(service_->ns().getattr(log)->ttl, fs::kStaticAttrTtl);
+  auto h = service_->ns().open(log, fs::OpenRequest{});
+  ASSERT_TRUE(h.ok());
+  EXPECT_TRUE(h->keep_cache);
+  EXPECT_EQ(read_all(h->handle), "done\n");
+  service_->ns().release(h->handle);
+  EXPECT_EQ(remote_->read_calls().size(), 1u);
+}
+
+TEST_F(MountServiceLogsTest, TheLogIsReadOnly) {
+  auto h = service_->ns().open(ino(log_dir() + "/log"), fs::OpenRequest{true, false, false});
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.error().code, Errc::kReadOnly);
+}
+
+}  // namespace
+}  // namespace mmcfs::app
