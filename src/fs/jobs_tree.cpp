@@ -82,6 +82,17 @@ class JobStatusFile final : public FileNode {
     if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
     return FileContent{render_job_status(*job, source_.status_note(*job)), backend::status_time(*job)};
   }
+  // An active job's line may grow between a stat and a read (a new reason,
+  // the age in the note), so it is served with direct I/O: the kernel never
+  // trims it to a size it cached up to a second ago.
+  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
+    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + id_ + "/status is read-only");
+    auto job = source_.job(id_);
+    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
+    bool active = !backend::job_state::is_final(job->state);
+    return std::unique_ptr<OpenFile>(
+        std::make_unique<SnapshotOpenFile>(render_job_status(*job, source_.status_note(*job)), active));
+  }
   std::chrono::milliseconds attr_ttl() const override {
     auto job = source_.job(id_);
     return job ? ttl_for(*job) : kDefaultAttrTtl;

@@ -157,7 +157,10 @@ mount_mmcfs "$MMCFS" "$config" "$work/state" "$mnt" "$work/mmcfs2.log"
 check "remounts with the same state" mountpoint -q "$mnt"
 check "with alpha down, its saved figures read at once" fast cat "$mnt/clusters/alpha/gpus"
 check "saved figures are the real ones" bash -c "[[ \$(table_field '$mnt/clusters/alpha/gpus' A6000 4) == 2 ]]"
-check "state database has a schema version" expect_eq 2 "$(sqlite3 "$work/state/state.db" 'PRAGMA user_version')"
+check "state database has a schema version (3 or later)" \
+  bash -c "(( \$(sqlite3 '$work/state/state.db' 'PRAGMA user_version') >= 3 ))"
+check "jobs keep when SLURM last confirmed them (schema 3)" \
+  bash -c "sqlite3 '$work/state/state.db' 'PRAGMA table_info(jobs)' | grep -q '|confirmed_at_ms|'"
 bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1
 
 # --- SIGTERM unmounts cleanly --------------------------------------------

@@ -153,6 +153,33 @@ TEST(ScontrolShowJob, UnknownJobPrintsNothing) {
   EXPECT_FALSE(parse_scontrol_jobs(read_capture("alpha-scontrol-show-job-unknown.stderr.txt")).ok());
 }
 
+TEST(ScontrolJobsLoop, CapturedManyIdsInOneCommand) {
+  // stdin was 3, 4, 99999, 5: one line per job the controller holds; the
+  // unknown id only on stderr.
+  EXPECT_EQ(kScontrolJobsArgv.size(), 4u);
+  EXPECT_EQ(kScontrolJobsArgv[0], "sh");
+  EXPECT_NE(kScontrolJobsArgv[2].find("scontrol show job -o \"$id\""), std::string::npos);
+  auto jobs = parse_scontrol_jobs(read_capture("alpha-scontrol-show-jobs-loop.txt"));
+  ASSERT_TRUE(jobs.ok()) << jobs.error().describe();
+  auto j = by_id(*jobs);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j["3"].state, "COMPLETED");
+  EXPECT_EQ(j["3"].exit_code, 0);
+  EXPECT_EQ(j["3"].comment, "mmcfs-00000000000000a1");
+  EXPECT_EQ(j["3"].submit_time, epoch(1796006667));
+  EXPECT_EQ(j["4"].state, "FAILED");
+  EXPECT_EQ(j["4"].exit_code, 3);
+  EXPECT_EQ(j["4"].reason, "NonZeroExitCode");
+  EXPECT_EQ(j["5"].state, "CANCELLED");
+  EXPECT_EQ(j["5"].reason, "JobHeldUser");
+  EXPECT_EQ(j["5"].start_time, j["5"].end_time);  // cancelled while held
+  EXPECT_NE(read_capture("alpha-scontrol-show-jobs-loop.stderr.txt").find("Invalid job id"), std::string::npos);
+}
+
+TEST(ScontrolJobsLoop, InputIsOneJobIdPerLine) {
+  EXPECT_EQ(scontrol_ids_input({"3", "4_1", "x; rm -rf ~", "", "5\n6", "12"}), "3\n4_1\n12\n");
+}
+
 TEST(Sacct, ArgvAndDisabledAnswerCaptured) {
   EXPECT_EQ(shell_join(sacct_argv({"12", "15"})),
             "env SLURM_TIME_FORMAT=%s sacct -n -P -X -j 12,15 -o JobID,State,ExitCode,Submit,Start,End,Comment");

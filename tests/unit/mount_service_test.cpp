@@ -187,6 +187,22 @@ TEST_F(MountServiceTest, APollerChangeInvalidatesOnlyTheChangedJobsFiles) {
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->mtime, clock_.now());
   EXPECT_EQ(status->ttl, fs::kDefaultAttrTtl);  // active: short
+  auto opened = service->ns().open(status->ino, fs::OpenRequest{});
+  ASSERT_TRUE(opened.ok());
+  EXPECT_TRUE(opened->direct_io);  // its line may grow: never trimmed to a cached size
+  service->ns().release(opened->handle);
+
+  // Final: long lifetimes, page cache allowed.
+  alpha_remote_->answer_ok(backend::kSqueuePollArgv,
+                           squeue_row(one, "CANCELLED", "None") + squeue_row(two, "RUNNING", "None"));
+  service->job_poller("alpha")->poll_once();
+  status = service->ns().lookup(job_dir->ino, "status");
+  EXPECT_EQ(status->ttl, fs::kStaticAttrTtl);
+  opened = service->ns().open(status->ino, fs::OpenRequest{});
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE(opened->direct_io);
+  service->ns().release(opened->handle);
+  EXPECT_EQ(read(*service, "jobs/" + one.id + "/status"), "CANCELLED (cancelled before it started)\n");
 }
 
 TEST_F(MountServiceTest, AJobOnAnUnreachableClusterReadsFromCacheSayingHowOld) {
