@@ -2,8 +2,6 @@
 // jobs/<id>/log and jobs/<id>/links (see job_logs.h).
 #include "app/job_logs.h"
 
-#include <sys/stat.h>
-
 #include <utility>
 
 #include "common/log.h"
@@ -23,15 +21,8 @@ const JobLogs::Cluster* JobLogs::cluster_of(const backend::JobRecord& job) const
 }
 
 fs::LogView JobLogs::log_view(const std::string& job_id) const {
-  fs::LogView view;
-  view.size = cache_.size(job_id);
-  view.complete = cache_.complete(job_id);
-  struct stat st {};
-  if (view.size > 0 && ::stat((dir_ + "/" + job_id + ".log").c_str(), &st) == 0) {
-    view.mtime = WallTime(std::chrono::duration_cast<WallTime::duration>(
-        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
-  }
-  return view;
+  const backend::LogCache::LocalLog local = cache_.local(job_id);
+  return fs::LogView{local.size, local.complete, local.modified};
 }
 
 Result<std::string> JobLogs::read_log(const std::string& job_id, std::uint64_t offset, std::size_t n) const {

@@ -11,6 +11,7 @@
 //
 // Thread rules: create() and start()/stop() from the main thread; the
 // sources and the Namespace from any thread. The invalidator is called on
+// log-follower threads (never inside a FUSE request) and on
 // monitor threads with no lock held.
 #pragma once
 

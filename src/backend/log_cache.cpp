@@ -51,6 +51,17 @@ class FileDescriptor {
 };
 
 // Writes all of `bytes` at `offset`; false (errno set) on failure.
+std::chrono::system_clock::time_point mtime_of(const struct stat& st) {
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+}
+
+// The mtime of an open file (epoch if fstat fails).
+std::chrono::system_clock::time_point mtime_of_fd(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? mtime_of(st) : std::chrono::system_clock::time_point{};
+}
+
 bool write_all_at(int fd, const std::string& bytes, std::uint64_t offset) {
   std::size_t done = 0;
   while (done < bytes.size()) {
@@ -85,6 +96,7 @@ LogCache::Entry& LogCache::entry_locked(const std::string& job_id) const {
     struct stat st {};
     if (::stat(log_path(job_id).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       it->second.size = static_cast<std::uint64_t>(st.st_size);
+      it->second.modified = mtime_of(st);
       it->second.state.size = it->second.size;
       // Completed by an earlier run: trusted only when the sizes agree.
       unsigned long long recorded = 0;
@@ -105,6 +117,13 @@ bool LogCache::complete(const std::string& job_id) const {
   if (!usable_job_id(job_id)) return false;
   std::lock_guard lock(mu_);
   return entry_locked(job_id).state.complete;
+}
+
+LogCache::LocalLog LogCache::local(const std::string& job_id) const {
+  if (!usable_job_id(job_id)) return {};
+  std::lock_guard lock(mu_);
+  const Entry& entry = entry_locked(job_id);
+  return LocalLog{entry.size, entry.state.complete, entry.modified};
 }
 
 LogCache::Stats LogCache::stats() const { return Stats{remote_reads_.load(), bytes_fetched_.load()}; }
@@ -237,7 +256,9 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
     if (::rename(tmp_path.c_str(), path.c_str()) != 0) {
       return local_io_error("cannot rename " + tmp_path + " to", path);
     }
-    entry_locked(job.id).size = offset;
+    Entry& entry = entry_locked(job.id);
+    entry.size = offset;
+    entry.modified = mtime_of_fd(out.get());
     return Status::Ok();
   };
 
@@ -278,8 +299,11 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
       }
       offset += chunk->bytes.size();
       if (!refetching) {
+        const auto modified = mtime_of_fd(out.get());
         std::lock_guard lock(mu_);
-        entry_locked(job.id).size = offset;  // the bytes are on disk: publish them
+        Entry& entry = entry_locked(job.id);
+        entry.size = offset;  // the bytes are on disk: publish them
+        entry.modified = modified;
       }
     }
     if (offset >= chunk->file_size) {

@@ -78,6 +78,14 @@ class LogCache {
   std::uint64_t size(const std::string& job_id) const;
   // The job has ended and all of its log is local (kept across restarts).
   bool complete(const std::string& job_id) const;
+  // All that stat needs, under one lock and without touching the disk (after
+  // the first use of a job): size, completeness and the local copy's mtime.
+  struct LocalLog {
+    std::uint64_t size = 0;
+    bool complete = false;
+    std::chrono::system_clock::time_point modified{};  // epoch when there is no copy
+  };
+  LocalLog local(const std::string& job_id) const;
 
   // What crossed the network since this LogCache was made.
   struct Stats {
@@ -96,6 +104,7 @@ class LogCache {
  private:
   struct Entry {
     std::uint64_t size = 0;   // bytes of <id>.log that are valid
+    std::chrono::system_clock::time_point modified{};  // <id>.log's mtime when size last changed
     LogState state;           // the outcome of the last refresh
     std::optional<Error> last_error;  // set when the last refresh failed
     bool fetching = false;    // a refresh is talking to the remote

@@ -260,6 +260,20 @@ TEST_F(LogCacheTest, FinishedJobIsServedLocallyWithTheClusterOffline) {
   EXPECT_EQ(cached(restarted), content);
 }
 
+TEST_F(LogCacheTest, LocalStateForStatNeedsNoDisk) {
+  LogCache cache(logs_dir());
+  EXPECT_EQ(cache.local(job_.id).size, 0u);
+  EXPECT_EQ(cache.local(job_.id).modified, std::chrono::system_clock::time_point{});
+  remote_.set_file(kLogPath, "line 1\n");
+  ASSERT_TRUE(cache.refresh(remote_, job_, cluster_, 1s).ok());
+  LogCache::LocalLog local = cache.local(job_.id);
+  EXPECT_EQ(local.size, 7u);
+  EXPECT_FALSE(local.complete);
+  // The local copy's own mtime, as a restart reads it back from the disk.
+  EXPECT_EQ(local.modified, LogCache(logs_dir()).local(job_.id).modified);
+  EXPECT_NE(local.modified, std::chrono::system_clock::time_point{});
+}
+
 TEST_F(LogCacheTest, AnIncompleteLogIsFetchedAfterARestart) {
   remote_.set_file(kLogPath, "line 1\n");
   {

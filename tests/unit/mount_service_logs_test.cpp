@@ -2,10 +2,15 @@
 // the Namespace of a whole MountService (fake remotes, no FUSE): stat size
 // equals the bytes read, open refreshes, an open reader sees the log grow,
 // the follower invalidates exactly the job's files, links appear in `links`
-// and info.json, and a stat never reaches the network.
+// and info.json, a stat never reaches the network, and sixteen readers racing
+// the follower always read clean prefixes.
+//
+// Thread rules: one test runs reader threads and a follower thread of its own.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "app/mount_service.h"
 #include "fakes/fake_remote.h"
@@ -165,6 +170,62 @@ TEST_F(MountServiceLogsTest, ACompleteLogKeepsTheKernelCacheAndALongLifetime) {
   EXPECT_EQ(read_all(h->handle), "done\n");
   service_->ns().release(h->handle);
   EXPECT_EQ(remote_->read_calls().size(), 1u);
+}
+
+TEST_F(MountServiceLogsTest, SixteenReadersWhileTheLogGrowsSeeCleanPrefixes) {
+  // The whole log as it will end; the cluster's copy grows through it.
+  std::string full;
+  for (int i = 1; i <= 400; ++i) full += "step " + std::to_string(i) + " loss 0." + std::to_string(1000 - i) + "\n";
+  remote_->set_file(log_path_, full.substr(0, 20));
+  const fs::InodeId log = ino(log_dir() + "/log");
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0};
+  std::atomic<int> reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 16; ++r) {
+    readers.emplace_back([&] {
+      while (!done) {
+        auto before = service_->ns().getattr(log);
+        auto h = service_->ns().open(log, fs::OpenRequest{});
+        if (!before.ok() || !h.ok()) {
+          ++bad;
+          continue;
+        }
+        std::string data;
+        for (;;) {
+          auto bytes = service_->ns().read(h->handle, data.size(), 512);
+          if (!bytes.ok()) ++bad;
+          if (!bytes.ok() || bytes->empty()) break;
+          data += *bytes;
+        }
+        service_->ns().release(h->handle);
+        auto after = service_->ns().getattr(log);
+        // Never fewer bytes than stat showed before, never more than after,
+        // and always a prefix of the log (no torn or rewritten bytes).
+        if (data.size() < before->size || !after.ok() || data.size() > after->size ||
+            full.compare(0, data.size(), data) != 0) {
+          ++bad;
+        }
+        ++reads;
+      }
+    });
+  }
+  std::thread follower([&] {
+    for (std::size_t end = 20; end <= full.size(); end += 97) {
+      remote_->set_file(log_path_, full.substr(0, end));
+      service_->log_follower("alpha")->tick();
+    }
+    remote_->set_file(log_path_, full);
+    service_->log_follower("alpha")->tick();
+    done = true;
+  });
+  follower.join();
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(reads.load(), 16);
+  EXPECT_EQ(cat(log_dir() + "/log"), full);
+  EXPECT_EQ(service_->ns().getattr(log)->size, full.size());
+  EXPECT_EQ(service_->ns().open_handles(), 0u);
 }
 
 TEST_F(MountServiceLogsTest, TheLogIsReadOnly) {

@@ -24,6 +24,14 @@ TEST(TrackerLinks, WandbRunLineWithAnsiColours) {
             (Links{{"wandb_run", kRun}, {"wandb_logs", std::string(kRun) + "/logs"}}));
 }
 
+TEST(TrackerLinks, WandbLineWithAColouredPrefix) {
+  // wandb also colours its own "wandb" prefix (blue, bold) when it thinks it may.
+  EXPECT_EQ(find_tracker_links("\x1b[34m\x1b[1mwandb\x1b[0m: 🚀 View run \x1b[33mglorious-sun-42\x1b[0m at: "
+                               "\x1b[34m\x1b[4mhttp://wandb.lab.internal:8080/nlp-lab/qwen-sft/runs/3k9x2m1p\x1b[0m"),
+            (Links{{"wandb_run", "http://wandb.lab.internal:8080/nlp-lab/qwen-sft/runs/3k9x2m1p"},
+                   {"wandb_logs", "http://wandb.lab.internal:8080/nlp-lab/qwen-sft/runs/3k9x2m1p/logs"}}));
+}
+
 TEST(TrackerLinks, WandbProjectLine) {
   EXPECT_EQ(find_tracker_links("wandb: ⭐️ View project at \x1b[34m\x1b[4mhttps://wandb.ai/nlp-lab/qwen-sft\x1b[0m"),
             (Links{{"wandb_project", "https://wandb.ai/nlp-lab/qwen-sft"}}));
