@@ -229,7 +229,7 @@ class Checker {
       const Position at = param_where(p.key);
       const hydra::ParamInfo* info = schema.find_param(p.key);
       if (info == nullptr) {
-        report_unknown(p, at, schema, keys, config_label);
+        report_unknown(p, at, keys, config_label);
         continue;
       }
       const ValueType kind = value_kind(p);
@@ -246,8 +246,8 @@ class Checker {
     fill_experiment_suffix(schema);
   }
 
-  void report_unknown(const LaunchSpec::Param& p, Position at, const hydra::Composition& schema,
-                      const std::vector<std::string>& keys, const std::string& config_label) {
+  void report_unknown(const LaunchSpec::Param& p, Position at, const std::vector<std::string>& keys,
+                      const std::string& config_label) {
     // A key above leaves: `model` when model.* exist.
     const std::string prefix = p.key + ".";
     std::vector<std::string> below;
@@ -259,7 +259,6 @@ class Checker {
           fmt::format("set its keys one by one, e.g. `{}`", below.front()));
       return;
     }
-    (void)schema;
     std::vector<std::string> close = closest_keys(p.key, keys);
     std::string fix = close.empty() ? "" : fmt::format("did you mean {}? ", fmt::join(close, ", "));
     if (close.empty()) fix = siblings_hint(p.key, keys);

@@ -127,6 +127,9 @@ TEST(LaunchHydraCheck, ExperimentSuffixOnlyWhenNotSetElsewhere) {
   auto by_override = parse("description: d1\noverrides: [\"experiment_suffix=x\"]\n");
   ASSERT_TRUE(by_override.ok());
   EXPECT_EQ(argv_of(*by_override), (std::vector<std::string>{"experiment_suffix=x"}));
+  auto lines = parse("description: \"first line\\nit's ${x}\"\n");
+  ASSERT_TRUE(lines.ok()) << lines.error().message;
+  EXPECT_EQ(argv_of(*lines), (std::vector<std::string>{"experiment_suffix='first line\nit\\'s \\${x}'"}));
   auto none = parse("name: x\n");
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(argv_of(*none).empty());
