@@ -93,7 +93,18 @@ def _load(path):
 
 def _unquote(text):
     """A Hydra quoted value: \\' (or \\") is the quote; backslashes before a
-    quote come doubled."""
+    quote come doubled. Then, as OmegaConf resolves it: \\${ is a literal ${
+    (backslashes before it come doubled too)."""
+    return _unescape_interpolations(_unquote_hydra(text))
+
+
+def _unescape_interpolations(text):
+    """OmegaConf's escaped interpolation: a run of n backslashes before ${
+    stands for n//2 backslashes (and, when n is odd, a literal ${)."""
+    return re.sub(r"(\\+)(?=\$\{)", lambda m: "\\" * (len(m.group(1)) // 2), text)
+
+
+def _unquote_hydra(text):
     quote, body = text[0], text[1:-1]
     out, i = [], 0
     while i < len(body):

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/text.h"
+#include "hydra/conf_source.h"
 #include "launch/sbatch_script.h"
 #include "project/git_repo.h"
 #include "project/project_config.h"
@@ -46,8 +47,36 @@ LaunchService::LaunchService(const config::Config& config, backend::ProjectStore
       dropzone_root_(std::move(dropzone_root)),
       template_(std::move(sbatch_template)) {}
 
+namespace {
+// The JobStore key of a project's last launch with one config name: a
+// project name never holds '/', so it cannot clash with a project's own key.
+// "" is the default config, which is `config` (conf/config.yaml) whenever
+// there is a Hydra directory to check against.
+std::string per_config_key(const std::string& project, const std::string& config_name) {
+  return project + "/config/" + (config_name.empty() ? std::string("config") : config_name);
+}
+}  // namespace
+
+std::optional<launch::LaunchSpec> LaunchService::last_launch(const std::string& project,
+                                                             const std::string& config_name) const {
+  return parse_last(project, jobs_.last_launch(per_config_key(project, config_name)));
+}
+
 std::optional<launch::LaunchSpec> LaunchService::last_launch(const std::string& project) const {
-  std::string yaml = jobs_.last_launch(project);
+  return parse_last(project, jobs_.last_launch(project));
+}
+
+void LaunchService::remember_launch(const backend::JobRecord& job) {
+  if (auto s = jobs_.set_last_launch(job.project, job.spec_yaml); !s.ok()) log::warn("{}", s.error().message);
+  launch::ParseContext ctx{"(job " + job.id + ")", &config_.clusters, {}};
+  auto spec = launch::parse_launch(job.spec_yaml, ctx);
+  if (!spec.ok()) return;
+  if (auto s = jobs_.set_last_launch(per_config_key(job.project, spec->config_name), job.spec_yaml); !s.ok()) {
+    log::warn("{}", s.error().message);
+  }
+}
+
+std::optional<launch::LaunchSpec> LaunchService::parse_last(const std::string& project, const std::string& yaml) const {
   if (yaml.empty()) return std::nullopt;
   launch::ParseContext ctx{"(last launch of " + project + ")", &config_.clusters, {}};
   auto spec = launch::parse_launch(yaml, ctx);
@@ -56,14 +85,37 @@ std::optional<launch::LaunchSpec> LaunchService::last_launch(const std::string& 
 }
 
 std::string LaunchService::launch_template(const std::string& project) const {
-  auto last = last_launch(project);
+  return render_template(project, last_launch(project), std::nullopt);
+}
+
+std::string LaunchService::launch_template(const std::string& project, const std::string& config_name) const {
+  return render_template(project, last_launch(project, config_name), config_name);
+}
+
+std::string LaunchService::render_template(const std::string& project, const std::optional<launch::LaunchSpec>& last,
+                                           const std::optional<std::string>& config_name) const {
   launch::LaunchSpec spec;
+  if (!last && config_name) {
+    if (auto overall = last_launch(project)) {  // resources from the last launch, Hydra values fresh
+      spec = *overall;
+      spec.params.clear();
+      spec.groups.clear();
+      spec.overrides.clear();
+      spec.name = config_name->empty() ? project + "-run" : *config_name;
+      spec.description.clear();
+      spec.commit.clear();
+    }
+  }
   if (last) {
     spec = *last;
     spec.name = last->name;
+    // An experiment_suffix filled from the description goes with it.
+    std::erase_if(spec.params, [&last](const launch::LaunchSpec::Param& p) {
+      return p.key == "experiment_suffix" && p.value == last->description;
+    });
     spec.description.clear();
     spec.commit.clear();
-  } else {
+  } else if (spec.cluster.empty()) {
     spec.name = project + "-run";
     if (!config_.clusters.empty()) {
       const auto& c = config_.clusters.front();
@@ -76,7 +128,12 @@ std::string LaunchService::launch_template(const std::string& project) const {
       "Copy it, edit it, and save it into projects/{}/new/ to launch:\n"
       "  cp launch.yaml /tmp/l.yaml && $EDITOR /tmp/l.yaml && cp /tmp/l.yaml new/\n"
       "commit: leave it out to run at the current HEAD (it must be pushed).",
-      project, last ? "prefilled with your last launch" : "no launch yet: defaults", project);
+      project,
+      last ? (config_name ? "prefilled with your last launch of this config" : "prefilled with your last launch")
+      : !spec.cluster.empty() && config_name ? "no launch of this config yet: resources from your last launch"
+                                             : "no launch yet: defaults",
+      project);
+  if (config_name) spec.config_name = *config_name;
   return launch::to_launch_yaml(spec, header);
 }
 
@@ -87,7 +144,12 @@ Result<fs::LaunchTrigger::Outcome> LaunchService::launch(const std::string& proj
   auto project_config = project::load_project_config(entry->path);
   if (!project_config.ok()) return project_config.error();
 
-  launch::ParseContext ctx{"projects/" + project + "/new/" + file_name, &config_.clusters, {last_launch(project)}};
+  launch::LaunchDefaults defaults{last_launch(project), [this, &project](const std::string& config_name) {
+                                    return last_launch(project, config_name);
+                                  }};
+  launch::ParseContext ctx{"projects/" + project + "/new/" + file_name, &config_.clusters, defaults};
+  // First without Hydra checks, for the commit; then again against the
+  // Hydra config directory as of that commit (what the job will run).
   auto spec = launch::parse_launch(text, ctx);
   if (!spec.ok()) return spec.error();
   const config::ClusterConfig* cluster = config_.find(spec->cluster);
@@ -99,6 +161,10 @@ Result<fs::LaunchTrigger::Outcome> LaunchService::launch(const std::string& proj
   if (!commit.ok()) return make_error(Errc::kInvalidArgument, ctx.file_name + ": commit: " + commit.error().message);
   auto pushed = project::remote_branch_containing(entry->path, *commit);
   if (!pushed.ok()) return make_error(Errc::kInvalidArgument, ctx.file_name + ": " + pushed.error().message);
+  const hydra::GitConfSource conf(entry->path, *commit, project_config->hydra_config_dir);
+  ctx.hydra_conf = &conf;
+  spec = launch::parse_launch(text, ctx);
+  if (!spec.ok()) return spec.error();
 
   backend::JobRecord record;
   record.project = project;
@@ -125,7 +191,7 @@ Result<fs::LaunchTrigger::Outcome> LaunchService::launch(const std::string& proj
   Error error{Errc::kInternal, ""};
   switch (submit(job, *cluster, &error)) {
     case SubmitResult::kConfirmed:
-      if (auto s = jobs_.set_last_launch(project, job.spec_yaml); !s.ok()) log::warn("{}", s.error().message);
+      remember_launch(job);
       return fs::LaunchTrigger::Outcome{job.id, receipt(job), false, ""};
     case SubmitResult::kNotSent:
     case SubmitResult::kRefused:
@@ -198,7 +264,7 @@ int LaunchService::reconcile(const std::string& cluster_name) {
     switch (submit(job, *cluster, &error)) {
       case SubmitResult::kConfirmed:
         ++confirmed;
-        if (auto s = jobs_.set_last_launch(job.project, job.spec_yaml); !s.ok()) log::warn("{}", s.error().message);
+        remember_launch(job);
         finish_source_file(job);
         break;
       case SubmitResult::kRefused:

@@ -51,8 +51,12 @@ class LaunchService {
 
   // The project's last launch as a spec, if any (for defaults and templates).
   std::optional<launch::LaunchSpec> last_launch(const std::string& project) const;
+  // The project's last launch with `config_name` ("" = the default config).
+  std::optional<launch::LaunchSpec> last_launch(const std::string& project, const std::string& config_name) const;
   // projects/<p>/launch.yaml: a ready-to-edit template.
   std::string launch_template(const std::string& project) const;
+  // projects/<p>/hydra/<config>/launch.yaml: the same, remembered per config name.
+  std::string launch_template(const std::string& project, const std::string& config_name) const;
   // Where a project's drop zone keeps its files.
   std::string dropzone_dir(const std::string& project) const { return dropzone_root_ + "/" + project; }
 
@@ -60,6 +64,11 @@ class LaunchService {
   enum class SubmitResult { kConfirmed, kNotSent, kRefused, kInDoubt };
   SubmitResult submit(backend::JobRecord& job, const config::ClusterConfig& cluster, Error* error);
   void finish_source_file(const backend::JobRecord& job);
+  // Records a confirmed launch as the project's last, and as its last with that config name.
+  void remember_launch(const backend::JobRecord& job);
+  std::optional<launch::LaunchSpec> parse_last(const std::string& project, const std::string& yaml) const;
+  std::string render_template(const std::string& project, const std::optional<launch::LaunchSpec>& last,
+                              const std::optional<std::string>& config_name) const;
   std::string receipt(const backend::JobRecord& job) const;
 
   const config::Config& config_;

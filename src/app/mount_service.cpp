@@ -237,6 +237,10 @@ std::string MountService::launch_template(const std::string& project) const {
   return launches_->launch_template(project);
 }
 
+std::string MountService::launch_template(const std::string& project, const std::string& config_name) const {
+  return launches_->launch_template(project, config_name);
+}
+
 std::vector<backend::JobRecord> MountService::project_jobs(const std::string& project) const {
   return jobs_->list_project(project);
 }

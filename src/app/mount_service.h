@@ -85,6 +85,7 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   Status add_project(const std::string& name, const std::string& target) override;
   Status remove_project(const std::string& name) override;
   std::string launch_template(const std::string& project) const override;
+  std::string launch_template(const std::string& project, const std::string& config_name) const override;
   std::vector<backend::JobRecord> project_jobs(const std::string& project) const override;
   Result<std::shared_ptr<fs::DropZoneDir>> drop_zone(const std::string& project) override;
 

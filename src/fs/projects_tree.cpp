@@ -3,11 +3,28 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <optional>
+#include <utility>
+
+#include "fs/hydra_tree.h"
+
 #include "project/git_repo.h"
 #include "project/project_config.h"
 
 namespace mmcfs::fs {
 namespace {
+
+// The project's Hydra config directory (absolute path, and the label
+// messages use), if it exists on disk.
+std::optional<std::pair<std::string, std::string>> hydra_conf_dir(const backend::ProjectEntry& project) {
+  auto config = project::load_project_config(project.path);
+  const std::string relative = config.ok() ? config->hydra_config_dir : project::ProjectConfig{}.hydra_config_dir;
+  const std::string path = project.path + "/" + relative;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return std::nullopt;
+  return std::make_pair(path, relative);
+}
 
 class ProjectDir final : public DirNode {
  public:
@@ -30,6 +47,13 @@ class ProjectDir final : public DirNode {
     out.emplace_back("launch.yaml", std::make_shared<GeneratedFile>([&source, project, at]() -> Result<FileContent> {
       return FileContent{source.launch_template(project.name), at};
     }));
+    if (auto conf_dir = hydra_conf_dir(project)) {
+      out.emplace_back("hydra", make_hydra_dir(conf_dir->first, conf_dir->second,
+                                               [&source, project](const std::string& config) {
+                                                 return source.launch_template(project.name, config);
+                                               },
+                                               at));
+    }
     if (auto zone = source_.drop_zone(project_.name); zone.ok()) out.emplace_back("new", *zone);
     auto jobs = source_.project_jobs(project_.name);
     std::vector<Child> links;

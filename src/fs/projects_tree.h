@@ -3,6 +3,8 @@
 //   projects/<p>/info               path, remote URL, branch, HEAD, dirty (fresh from libgit2)
 //   projects/<p>/mlops-config.yaml  the project's .mlops-config.yaml (or the defaults)
 //   projects/<p>/launch.yaml        a ready-to-edit template with the last-used values
+//   projects/<p>/hydra/             the Hydra config directory as files (hydra_tree.h),
+//                                   present when the project has one
 //   projects/<p>/new/               the drop zone (drop_zone.h)
 //   projects/<p>/jobs/<id>          links to ../../../jobs/<id>
 //   projects/<p>/last               link to the project's newest job
@@ -32,6 +34,8 @@ class ProjectSource {
   virtual Status add_project(const std::string& name, const std::string& target) = 0;
   virtual Status remove_project(const std::string& name) = 0;
   virtual std::string launch_template(const std::string& project) const = 0;
+  // projects/<p>/hydra/<config>/launch.yaml: the template remembered for that config.
+  virtual std::string launch_template(const std::string& project, const std::string& config_name) const = 0;
   virtual std::vector<backend::JobRecord> project_jobs(const std::string& project) const = 0;
   // The project's drop zone (one node per project, kept).
   virtual Result<std::shared_ptr<DropZoneDir>> drop_zone(const std::string& project) = 0;

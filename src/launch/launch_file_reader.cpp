@@ -135,6 +135,7 @@ class Reader {
     if (key == "commit") v.commit = checked_string(key, value, check_commit);
     if (key == "config_name") v.config_name = checked_string(key, value, check_config_name);
     if (key == "params") read_params(value);
+    if (key == "groups") read_groups(value);
     if (key == "overrides") read_overrides(value);
     if (key == "env") read_env(value);
     // "mmcfs" is mmcfs's own record in a job's copy: ignored.
@@ -219,8 +220,55 @@ class Reader {
       return;
     }
     // `params:` alone or `params: {}` means none (not the last-used ones).
-    values_.params = ParamsReader(source_, problems_).read(value);
+    ParamsReader reader(source_, problems_);
+    values_.params = reader.read(value);
+    values_.param_at = reader.positions();
     if (!values_.params) values_.invalid.insert("params");
+  }
+
+  // -- groups: Hydra group -> option -------------------------------------------------
+
+  void read_groups(const YAML::Node& value) {
+    if (!value.IsNull() && !value.IsMap()) {
+      bad("groups", "'groups' should be a map of Hydra groups to options, not " + describe_node(value),
+          "write it like `" + example_line("groups") + "`");
+      return;
+    }
+    std::vector<std::pair<std::string, std::string>> groups;
+    bool failed = false;
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node option = it->second;
+      const Position key_at = source_.position_of(key);
+      if (!key.IsScalar() || check_group_name(key.Scalar())) {
+        FormatCheck problem = key.IsScalar() ? check_group_name(key.Scalar()) : FormatCheck{};
+        add(key_at, problem ? problem->what : "a groups key is " + describe_node(key),
+            problem ? problem->fix : "write `group: option` lines, e.g. `model: transformer`");
+        failed = true;
+        continue;
+      }
+      const std::string& group = key.Scalar();
+      if (values_.group_at.contains(group)) {
+        add(key_at, fmt::format("group '{}' is given twice (first on line {})", group, values_.group_at[group].line),
+            "remove one of them");
+        failed = true;
+        continue;
+      }
+      values_.group_at[group] = source_.position_of(option.IsNull() ? key : option);
+      if (!option.IsScalar() || option.Scalar().empty() || check_group_name(option.Scalar())) {
+        add(values_.group_at[group],
+            fmt::format("the option of group '{}' should be an option name, not {}", group, describe_node(option)),
+            fmt::format("write the name of a file in the group's directory without .yaml, e.g. `{}: NAME`", group));
+        failed = true;
+        continue;
+      }
+      groups.emplace_back(group, option.Scalar());
+    }
+    if (failed) {
+      values_.invalid.insert("groups");
+    } else {
+      values_.groups = std::move(groups);
+    }
   }
 
   // -- overrides and env ------------------------------------------------------------

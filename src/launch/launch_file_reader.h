@@ -33,6 +33,9 @@ struct FileValues {
       commit, config_name;
   std::optional<int> num_nodes, gpus_per_node, cpus_per_task;
   std::optional<std::vector<LaunchSpec::Param>> params;
+  std::optional<std::vector<std::pair<std::string, std::string>>> groups;
+  std::map<std::string, Position> param_at;  // params key -> where it is written
+  std::map<std::string, Position> group_at;  // groups key -> where its option is written
   std::optional<std::vector<std::string>> overrides;
   std::optional<std::vector<std::pair<std::string, std::string>>> env;
 

@@ -221,6 +221,16 @@ FormatCheck check_param_key(const std::string& key, bool top_level) {
       "belongs in overrides"};
 }
 
+FormatCheck check_group_name(const std::string& name) {
+  const bool shaped = !name.empty() && !name.starts_with('/') && !name.ends_with('/') &&
+                      name.find("//") == std::string::npos && !name.starts_with('.') &&
+                      all_of(name, [](char c) { return is_word_char(c) || c == '/' || c == '.' || c == '-'; });
+  if (shaped) return std::nullopt;
+  return FormatProblem{fmt::format("'{}' is not a Hydra group or option name", name),
+                       "use letters, digits, '_', '.', '-' and '/' between nested groups, e.g. "
+                       "`model/encoder: small`"};
+}
+
 FormatCheck check_env_name(const std::string& name) {
   const bool shaped = !name.empty() && !is_digit(name.front()) && all_of(name, is_word_char);
   if (!shaped) {
@@ -266,7 +276,7 @@ std::string unknown_key_fix(const std::string& key) {
 }
 
 std::string example_line(std::string_view key) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kExamples = {{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 16> kExamples = {{
       {"name", "name: lr-sweep"},
       {"description", "description: \"try a lower learning rate\""},
       {"cluster", "cluster: alpha"},
@@ -279,6 +289,7 @@ std::string example_line(std::string_view key) {
       {"time_limit", "time_limit: \"24:00:00\""},
       {"commit", "commit: 3f9c2a1"},
       {"config_name", "config_name: config_small"},
+      {"groups", "groups: {model: transformer}"},
       {"params", "params: {optimizer.lr: 1e-4}"},
       {"overrides", "overrides: [\"+trainer.fast_dev_run=true\"]"},
       {"env", "env: {WANDB_MODE: offline}"},

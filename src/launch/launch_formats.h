@@ -44,6 +44,8 @@ FormatCheck check_slurm_word(std::string_view field, const std::string& value);
 // A Hydra key under params:. `top_level` is false for the keys of a nested
 // map, whose first segment may start with a digit ("layers: {0: ...}").
 FormatCheck check_param_key(const std::string& key, bool top_level);
+// A groups key or option: a Hydra group path (`model/encoder`) or option name.
+FormatCheck check_group_name(const std::string& name);
 // An env: variable name; refuses names SLURM, mmcfs or the login shell own.
 FormatCheck check_env_name(const std::string& name);
 

@@ -11,6 +11,8 @@
 #include <optional>
 #include <utility>
 
+#include "hydra/override_writer.h"
+
 namespace mmcfs::launch::detail {
 namespace {
 
@@ -25,26 +27,6 @@ bool is_bare_word(std::string_view s) {
 
 bool is_plain_yaml_scalar(const YAML::Node& node) { return node.Tag() == "?"; }
 
-// 'text' with ' as \' and backslash runs doubled where a quote or the end follows.
-std::string hydra_quote(std::string_view text) {
-  std::string out = "'";
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == '\\') {
-      std::size_t run = 0;
-      while (i + run < text.size() && text[i + run] == '\\') ++run;
-      const bool before_quote = i + run == text.size() || text[i + run] == '\'';
-      out.append(before_quote ? 2 * run : run, '\\');
-      i += run;
-    } else if (text[i] == '\'') {
-      out += "\\'";
-      ++i;
-    } else {
-      out += text[i++];
-    }
-  }
-  return out + "'";
-}
-
 void append_item(const YAML::Node& item, std::string& out, std::vector<ListProblem>& problems) {
   switch (item.Type()) {
     case YAML::NodeType::Sequence:
@@ -54,7 +36,7 @@ void append_item(const YAML::Node& item, std::string& out, std::vector<ListProbl
       if (is_plain_yaml_scalar(item) && is_bare_word(item.Scalar())) {
         out += item.Scalar();
       } else {
-        out += hydra_quote(item.Scalar());
+        out += hydra::quote_string(item.Scalar());
       }
       return;
     case YAML::NodeType::Map:
@@ -137,6 +119,10 @@ class ListReader {
       std::size_t run = 0;
       while (pos_ + run < text_.size() && text_[pos_ + run] == '\\') ++run;
       pos_ += run;
+      if (at('$') && pos_ + 1 < text_.size() && text_[pos_ + 1] == '{') {  // \${: a literal ${
+        item.text.append(run / 2, '\\');
+        continue;
+      }
       if (!at('\'')) {
         item.text.append(run, '\\');
         continue;

@@ -31,6 +31,8 @@ class ParamsReader {
   // The params of a map node (empty for a null node). nullopt if anything in
   // it was wrong (reported, with its position). `value` must be a map or null.
   std::optional<std::vector<LaunchSpec::Param>> read(const YAML::Node& value);
+  // Where each key read so far is written.
+  const std::map<std::string, config::detail::Position>& positions() const { return seen_; }
 
  private:
   void flatten(const YAML::Node& map, const std::string& prefix);

@@ -17,6 +17,7 @@
 #include "common/suggest.h"
 #include "config/yaml_diagnostics.h"
 #include "launch/launch_file_reader.h"
+#include "launch/launch_hydra_check.h"
 
 namespace mmcfs::launch {
 namespace {
@@ -45,6 +46,7 @@ class Resolver {
   Resolver(FileValues file, const ParseContext& context, ProblemList& problems)
       : file_(std::move(file)),
         last_(context.defaults.last_used ? &*context.defaults.last_used : nullptr),
+        last_for_config_(context.defaults.last_for_config),
         problems_(problems) {
     if (context.clusters) clusters_ = context.clusters;
   }
@@ -64,7 +66,12 @@ class Resolver {
     spec.memory = file_.memory.value_or(inherited(&LaunchSpec::memory));
     spec.time_limit = file_.time_limit.value_or(inherited(&LaunchSpec::time_limit));
     spec.config_name = file_.config_name.value_or(inherited(&LaunchSpec::config_name));
-    spec.params = file_.params.value_or(inherited(&LaunchSpec::params));
+    const bool hydra_written = file_.params || file_.groups;
+    std::optional<LaunchSpec> same_config;
+    if (!hydra_written && last_for_config_) same_config = last_for_config_(spec.config_name);
+    if (!hydra_written && !same_config && last_ && last_->config_name == spec.config_name) same_config = *last_;
+    spec.params = file_.params.value_or(same_config ? inherited_params(*same_config) : std::vector<LaunchSpec::Param>{});
+    spec.groups = file_.groups.value_or(same_config ? same_config->groups : decltype(spec.groups){});
     spec.name = file_.name.value_or(spec.config_name.empty() ? kDefaultJobName : spec.config_name);
     spec.description = file_.description.value_or("");
     spec.commit = file_.commit.value_or("");
@@ -83,6 +90,16 @@ class Resolver {
   }
   void add(Position at, std::string what, std::string fix) {
     problems_.add(at, std::move(what), std::move(fix));
+  }
+
+  // The last launch's params, less an experiment_suffix filled from its description.
+  static std::vector<LaunchSpec::Param> inherited_params(const LaunchSpec& last) {
+    std::vector<LaunchSpec::Param> params;
+    for (const LaunchSpec::Param& p : last.params) {
+      if (p.key == "experiment_suffix" && p.value == last.description) continue;
+      params.push_back(p);
+    }
+    return params;
   }
 
   std::vector<std::string> cluster_names() const {
@@ -206,6 +223,7 @@ class Resolver {
 
   FileValues file_;
   const LaunchSpec* last_;
+  std::function<std::optional<LaunchSpec>(const std::string&)> last_for_config_;
   ProblemList& problems_;
   const std::vector<ClusterConfig> no_clusters_;
   const std::vector<ClusterConfig>* clusters_ = &no_clusters_;
@@ -220,7 +238,10 @@ Result<LaunchSpec> parse_launch(const std::string& text, const ParseContext& con
     ProblemList problems;
     FileValues file = detail::read_launch_file(text, problems);
     if (!file.readable) return problems.to_error(context.file_name);
+    const detail::HydraPositions positions{file.where, file.param_at, file.group_at, file.top,
+                                           file.invalid};
     LaunchSpec spec = Resolver(std::move(file), context, problems).resolve();
+    if (context.hydra_conf != nullptr) detail::check_hydra(spec, positions, *context.hydra_conf, problems);
     if (!problems.empty()) return problems.to_error(context.file_name);
     return spec;
   } catch (const std::exception& e) {  // a yaml-cpp accessor or bad_alloc
@@ -233,7 +254,7 @@ const std::vector<std::string>& launch_keys() {
   static const std::vector<std::string> kKeys = {
       "name",          "description", "cluster",    "partition", "gpu_type",
       "num_nodes",     "gpus_per_node", "cpus_per_task", "memory", "time_limit",
-      "commit",        "config_name", "params",     "overrides", "env",
+      "commit",        "config_name", "groups",     "params",    "overrides", "env",
       "mmcfs"};
   return kKeys;
 }

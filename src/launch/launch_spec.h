@@ -15,7 +15,12 @@
 // A last-used partition or GPU type is kept only if the chosen cluster
 // allows it; otherwise the cluster's first allowed partition is used. With
 // no cluster anywhere and exactly one configured, that one is used. A
-// missing name becomes config_name, or "run" without one. gpu_type with no
+// missing name becomes config_name, or "run" without one. `groups` are
+// inherited with `params` (and only when the file gives neither), from the
+// last launch with the same config_name (LaunchDefaults::last_for_config;
+// without it, from the last launch if its config_name is the same); an inherited
+// `experiment_suffix` param equal to the last launch's description is not
+// inherited (it was filled from that description). gpu_type with no
 // GPU count means 1 GPU; `gpus_per_node: 0` drops an inherited gpu_type.
 // `params` nested maps are flattened to dotted keys; a list value becomes
 // Hydra list text such as `[1,2,'a b']` (quoted = false). A top-level
@@ -25,6 +30,7 @@
 // Thread rules: pure functions over their arguments.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +39,10 @@
 
 #include "common/result.h"
 #include "config/cluster_config.h"
+
+namespace mmcfs::hydra {
+class ConfSource;  // hydra/conf_source.h
+}  // namespace mmcfs::hydra
 
 namespace mmcfs::launch {
 
@@ -49,6 +59,10 @@ struct LaunchSpec {
   std::string time_limit = "24:00:00";  // HH:MM:SS or D-HH:MM:SS (also MM:SS, D-HH)
   std::string commit;               // "" = the local HEAD at launch; else a SHA or ref
   std::string config_name;          // Hydra --config-name; "" = the default config
+  // Hydra group -> option (`model: transformer`, `model/encoder: small`), in
+  // file order. After the Hydra checks only choices that differ from the
+  // config's default selection remain (no redundant overrides).
+  std::vector<std::pair<std::string, std::string>> groups;
   // Hydra key -> value, in file order; values kept as YAML scalars' text with
   // their YAML type so that the command line can be written faithfully.
   struct Param {
@@ -71,12 +85,18 @@ inline constexpr const char* kDefaultJobName = "run";
 // What fills fields the file leaves out.
 struct LaunchDefaults {
   std::optional<LaunchSpec> last_used;  // the project's previous launch, if any
+  // The project's previous launch with a given config_name ("" = default
+  // config), if any: params and groups are inherited from it (see above).
+  std::function<std::optional<LaunchSpec>(const std::string& config_name)> last_for_config;
 };
 
 struct ParseContext {
   std::string file_name;                             // used in messages
   const std::vector<config::ClusterConfig>* clusters;  // configured clusters
   LaunchDefaults defaults;
+  // The project's Hydra config directory; nullptr (or a directory that does
+  // not exist) = no Hydra checks. See launch_hydra_check.h for the checks.
+  const hydra::ConfSource* hydra_conf = nullptr;
 };
 
 // Parses and validates. Errors: kInvalidArgument, message lines of the form

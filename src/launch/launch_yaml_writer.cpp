@@ -81,6 +81,14 @@ void write_code(std::ostringstream& out, const LaunchSpec& spec) {
   out << "\n# Hydra: --config-name (a file in the config directory, without .yaml);\n"
          "# \"\" = the project's default config.\n";
   out << "config_name: " << quoted(spec.config_name) << '\n';
+  out << "# Hydra groups: group: option (nested groups as model/encoder); only choices that\n"
+         "# differ from the config's defaults list reach the command line.\n";
+  if (spec.groups.empty()) {
+    out << "groups: {}\n";
+  } else {
+    out << "groups:\n";
+    for (const auto& [group, option] : spec.groups) out << "  " << plain(group) << ": " << quoted(option) << '\n';
+  }
   out << "# Hydra parameters, each passed as key=value (nested maps mean dotted keys).\n";
   if (spec.params.empty()) {
     out << "params: {}\n";

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "common/quote.h"
+#include "hydra/override_writer.h"
 
 namespace mmcfs::launch {
 namespace {
@@ -41,7 +42,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bool iequal(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
 
 // ---- Shell words ------------------------------------------------------------
 
@@ -93,108 +93,6 @@ std::string script_path_word(std::string_view path) {
 std::string strip_trailing_slashes(std::string s) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return s;
-}
-
-// ---- Hydra values -----------------------------------------------------------
-
-// A YAML 1.2 (core schema) number written the way Hydra's override grammar
-// reads the same number, or nullopt if `v` is not a YAML number.
-std::optional<std::string> yaml_number_as_hydra(std::string_view v) {
-  std::string sign;
-  if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
-    if (v[0] == '-') sign = "-";
-    v.remove_prefix(1);
-  }
-  if (v.empty()) return std::nullopt;
-  if (v == ".inf" || v == ".Inf" || v == ".INF") return sign + "inf";
-  if (sign.empty() && (v == ".nan" || v == ".NaN" || v == ".NAN")) return "nan";
-  auto strip_zeros = [](std::string_view digits) {
-    std::size_t i = 0;
-    while (i + 1 < digits.size() && digits[i] == '0') ++i;
-    return std::string(digits.substr(i));
-  };
-  if (sign.empty() && v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'o')) {
-    const bool hex = v[1] == 'x';
-    std::string_view digits = v.substr(2);
-    bool valid = std::all_of(digits.begin(), digits.end(), [hex](char c) {
-      return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : (c >= '0' && c <= '7');
-    });
-    if (!valid || digits.size() > 15) return std::nullopt;
-    return std::to_string(std::strtoull(std::string(digits).c_str(), nullptr, hex ? 16 : 8));
-  }
-  // [0-9]+ | [0-9]* . [0-9]* (not just ".") , then an optional exponent.
-  std::size_t i = 0;
-  while (i < v.size() && is_digit(v[i])) ++i;
-  std::string_view int_part = v.substr(0, i);
-  std::string_view frac_part;
-  bool point = false;
-  if (i < v.size() && v[i] == '.') {
-    point = true;
-    std::size_t start = ++i;
-    while (i < v.size() && is_digit(v[i])) ++i;
-    frac_part = v.substr(start, i - start);
-    if (int_part.empty() && frac_part.empty()) return std::nullopt;
-  }
-  if (int_part.empty() && frac_part.empty()) return std::nullopt;
-  std::string exponent;
-  if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
-    ++i;
-    std::string exp_sign;
-    if (i < v.size() && (v[i] == '-' || v[i] == '+')) exp_sign = v[i++] == '-' ? "-" : "";
-    std::size_t start = i;
-    while (i < v.size() && is_digit(v[i])) ++i;
-    if (i == start) return std::nullopt;
-    exponent = "e" + exp_sign + strip_zeros(v.substr(start, i - start));
-  }
-  if (i != v.size()) return std::nullopt;
-  std::string whole = int_part.empty() ? "0" : strip_zeros(int_part);
-  if (!point) return sign + whole + exponent;  // an integer, or 1e5
-  return sign + whole + "." + (frac_part.empty() ? "0" : std::string(frac_part)) + exponent;
-}
-
-bool is_yaml_bool(std::string_view v) {
-  return v == "true" || v == "True" || v == "TRUE" || v == "false" || v == "False" || v == "FALSE";
-}
-
-bool is_yaml_null(std::string_view v) {
-  return v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL";
-}
-
-// A string Hydra reads back as this same string when written bare: a letter
-// or '_' first, then [A-Za-z0-9_./-], and not one of Hydra's typed words.
-bool is_bare_hydra_string(std::string_view v) {
-  if (v.empty() || !(is_alpha(v[0]) || v[0] == '_')) return false;
-  for (char c : v) {
-    if (!(is_word_char(c) || c == '.' || c == '/' || c == '-')) return false;
-  }
-  for (std::string_view typed : {"true", "false", "null", "inf", "nan"}) {
-    if (iequal(v, typed)) return false;
-  }
-  return true;
-}
-
-// A Hydra single-quoted string: ' becomes \', and every run of backslashes
-// that precedes a quote (escaped or closing) is doubled.
-std::string hydra_quote(std::string_view s) {
-  std::string out = "'";
-  std::size_t backslashes = 0;
-  for (char c : s) {
-    if (c == '\\') {
-      ++backslashes;
-      continue;
-    }
-    if (c == '\'') {
-      out.append(backslashes * 2, '\\');
-      out += "\\'";
-    } else {
-      out.append(backslashes, '\\');
-      out += c;
-    }
-    backslashes = 0;
-  }
-  out.append(backslashes * 2, '\\');
-  out += '\'';
-  return out;
 }
 
 // ---- Validation of what reaches #SBATCH lines and paths ----------------------
@@ -393,24 +291,7 @@ std::string mirror_dir(const std::string& workspace, const std::string& project_
 }
 
 std::string hydra_override(const LaunchSpec::Param& param) {
-  const std::string& v = param.value;
-  std::string value;
-  if (param.is_null) {
-    value = "null";
-  } else if (!param.quoted && !v.empty() && (v[0] == '[' || v[0] == '{')) {
-    value = v;  // a list (or map) already in Hydra's syntax
-  } else if (!param.quoted && is_yaml_null(v)) {
-    value = "null";
-  } else if (!param.quoted && is_yaml_bool(v)) {
-    value = lower(v);
-  } else if (auto number = param.quoted ? std::nullopt : yaml_number_as_hydra(v)) {
-    value = *number;
-  } else if (is_bare_hydra_string(v)) {
-    value = v;
-  } else {
-    value = hydra_quote(v);
-  }
-  return param.key + "=" + value;
+  return hydra::write_override(param.key, param.value, param.quoted, param.is_null);
 }
 
 std::vector<std::string> training_argv(const LaunchSpec& spec, const project::ProjectConfig& config) {
@@ -419,6 +300,7 @@ std::vector<std::string> training_argv(const LaunchSpec& spec, const project::Pr
     argv.push_back("--config-name");
     argv.push_back(spec.config_name);
   }
+  for (const auto& [group, option] : spec.groups) argv.push_back(group + "=" + hydra::write_string(option));
   for (const LaunchSpec::Param& param : spec.params) argv.push_back(hydra_override(param));
   for (const std::string& raw : spec.overrides) argv.push_back(raw);
   return argv;
@@ -440,6 +322,7 @@ Result<std::string> render_script(const std::string& template_text, const Script
     texts.push_back({"a params key", &p.key});
   }
   for (const auto& o : spec.overrides) texts.push_back({"overrides", &o});
+  for (const auto& [group, option] : spec.groups) texts.push_back({"groups." + group, &option});
   for (const auto& [name, value] : spec.env) texts.push_back({"env." + name, &value});
   for (const auto& line : in.project_config.env_setup) texts.push_back({"env_setup", &line});
   for (const auto& [field, text] : texts) {

@@ -37,7 +37,9 @@ std::string job_dir(const std::string& workspace, const std::string& job_token);
 std::string mirror_dir(const std::string& workspace, const std::string& project_name);
 
 // The training command as an argument vector:
-//   python train_script [--config-name X] key=value... overrides...
+//   python train_script [--config-name X] group=option... key=value... overrides...
+// (values written by hydra/override_writer.h; overrides verbatim, last, so
+// that they win).
 std::vector<std::string> training_argv(const LaunchSpec& spec, const project::ProjectConfig& config);
 
 // One Hydra override "key=value" for a launch.yaml param, with the value

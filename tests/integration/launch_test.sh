@@ -41,7 +41,7 @@ P="$mnt/projects/example"
 
 # --- projects/ -------------------------------------------------------------
 check "ls projects shows the configured project" expect_eq "example" "$(ls "$mnt/projects")"
-check "project dir has its files" expect_eq "info jobs launch.yaml mlops-config.yaml new" "$(ls "$P" | tr '\n' ' ' | sed 's/ $//')"
+check "project dir has its files" expect_eq "hydra info jobs launch.yaml mlops-config.yaml new" "$(ls "$P" | tr '\n' ' ' | sed 's/ $//')"
 check "info: remote, branch, HEAD, clean" bash -c "grep -q '^remote_url: $remotes/example.git' '$P/info' &&
   grep -q '^branch: main' '$P/info' && grep -q \"^head: \$(git -C '$repo' rev-parse HEAD)\" '$P/info' && grep -q '^dirty: no' '$P/info'"
 echo change >>"$repo/README.md"

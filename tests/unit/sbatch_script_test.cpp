@@ -92,7 +92,7 @@ TEST(HydraOverride, ValuesAreWrittenInHydrasGrammar) {
       {"a\\'b", true, false, "'a\\\\\\'b'"},
       {"a\\\\b", true, false, "'a\\\\b'"},
       {"$(touch x)", true, false, "'$(touch x)'"},
-      {"${model.lr}", true, false, "'${model.lr}'"},
+      {"${model.lr}", true, false, "'\\${model.lr}'"},
       {"a,b", true, false, "'a,b'"},
       {"line\nbreak", true, false, "'line\nbreak'"},
       {"h\xc3\xa9llo", true, false, "'h\xc3\xa9llo'"},
