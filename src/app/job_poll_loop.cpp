@@ -17,6 +17,7 @@ void JobPollLoop::start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
+  running_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -24,9 +25,23 @@ void JobPollLoop::stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    running_ = false;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+std::optional<backend::PollStats> JobPollLoop::poll_now_and_wait(std::chrono::milliseconds max_wait) {
+  std::unique_lock lock(mu_);
+  if (!running_) return std::nullopt;
+  // A cycle already under way may have read the jobs before this call: wait
+  // for the one after it.
+  std::uint64_t target = cycles_begun_ + 1;
+  requested_ = true;
+  cv_.notify_all();
+  bool done = cv_.wait_for(lock, max_wait, [&] { return stopping_ || totals_.cycles >= target; });
+  if (!done || totals_.cycles < target) return std::nullopt;
+  return last_;
 }
 
 void JobPollLoop::poll_now() {
@@ -38,24 +53,40 @@ void JobPollLoop::poll_now() {
 }
 
 backend::PollStats JobPollLoop::poll_once() {
+  {
+    std::lock_guard lock(mu_);
+    ++cycles_begun_;
+  }
+  auto began = std::chrono::steady_clock::now();
   backend::PollStats stats = poller_.poll(*remote_, cluster_);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
   if (!stats.error.empty()) {
     ++failures_;
     log::debug("{}: job poll: {}", cluster_.name, stats.error);
   } else {
     failures_ = 0;
   }
+  if (stats.jobs_updated > 0 && on_change_) on_change_();
   {
     std::lock_guard lock(mu_);
     last_ = stats;
+    totals_.last = stats;
+    ++totals_.cycles;
+    totals_.last_duration = took;
+    totals_.total_duration += took;
   }
-  if (stats.jobs_updated > 0 && on_change_) on_change_();
+  cv_.notify_all();  // poll_now_and_wait()
   return stats;
 }
 
 backend::PollStats JobPollLoop::last_stats() const {
   std::lock_guard lock(mu_);
   return last_;
+}
+
+PollLoopStats JobPollLoop::loop_stats() const {
+  std::lock_guard lock(mu_);
+  return totals_;
 }
 
 void JobPollLoop::run() {

@@ -6,13 +6,16 @@
 // launch) wakes it early. A cluster that does not answer is retried with the
 // monitor's backoff and never delays other clusters (each has its own loop).
 //
-// Thread rules: start()/stop() from the owner; poll_now() and stats() from any
-// thread. The remote is called with no lock held.
+// Thread rules: start()/stop() from the owner; poll_now(), poll_now_and_wait()
+// and the stats from any thread. The remote is called with no lock held.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <thread>
 
@@ -21,6 +24,15 @@
 #include "config/cluster_config.h"
 
 namespace mmcfs::app {
+
+// The loop's running totals, for .mmcfs/stats. Durations are wall time on
+// the steady clock (what a cycle cost, not a TTL).
+struct PollLoopStats {
+  backend::PollStats last;
+  std::uint64_t cycles = 0;
+  std::chrono::milliseconds last_duration{0};
+  std::chrono::milliseconds total_duration{0};
+};
 
 class JobPollLoop {
  public:
@@ -33,9 +45,14 @@ class JobPollLoop {
   void start();
   void stop();
   void poll_now();
+  // Wakes the loop and waits until a cycle that began after this call has
+  // ended, at most `max_wait`. Returns that cycle's stats, or nullopt if it
+  // did not end in time (or the loop is not running).
+  std::optional<backend::PollStats> poll_now_and_wait(std::chrono::milliseconds max_wait);
   // One cycle on the calling thread (tests; the loop).
   backend::PollStats poll_once();
   backend::PollStats last_stats() const;
+  PollLoopStats loop_stats() const;
 
  private:
   void run();
@@ -50,6 +67,9 @@ class JobPollLoop {
   bool stopping_ = false;      // GUARDED_BY(mu_)
   bool requested_ = false;     // GUARDED_BY(mu_)
   backend::PollStats last_;    // GUARDED_BY(mu_)
+  PollLoopStats totals_;       // GUARDED_BY(mu_)
+  std::uint64_t cycles_begun_ = 0;  // GUARDED_BY(mu_)
+  bool running_ = false;       // GUARDED_BY(mu_): the thread is looping
   int failures_ = 0;           // poll thread only
   std::thread thread_;
 };
