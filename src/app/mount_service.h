@@ -22,9 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "app/job_control.h"
 #include "app/job_poll_loop.h"
 #include "app/launch_service.h"
 #include "backend/cluster_monitor.h"
+#include "backend/counting_remote.h"
 #include "backend/job_store.h"
 #include "backend/project_store.h"
 #include "backend/remote.h"
@@ -65,6 +67,9 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   JobPollLoop* job_poller(const std::string& cluster);
   LaunchService& launches() { return *launches_; }
   backend::JobStore& job_store() { return *jobs_; }
+  JobControl& job_control() { return *control_; }
+  // .mmcfs/stats (mount_stats.h): remote commands, poll cycles, jobs by state.
+  std::string stats_text() const;
 
   // ClusterStateSource
   const std::vector<config::ClusterConfig>& clusters() const override { return config_.clusters; }
@@ -93,10 +98,13 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   std::unique_ptr<backend::StateStore> store_;
   std::unique_ptr<backend::JobStore> jobs_;
   std::unique_ptr<backend::ProjectStore> projects_;
+  // Every cluster's Remote is a CountingRemote over the factory's, counting here.
+  std::shared_ptr<backend::RemoteCounters> counters_ = std::make_shared<backend::RemoteCounters>();
   std::map<std::string, std::shared_ptr<backend::Remote>> remotes_;
   std::map<std::string, std::unique_ptr<backend::ClusterMonitor>> monitors_;
   std::map<std::string, std::unique_ptr<JobPollLoop>> pollers_;
   std::unique_ptr<LaunchService> launches_;
+  std::unique_ptr<JobControl> control_;  // after pollers_: it points at them
   std::unique_ptr<fs::Namespace> ns_;
   Invalidator invalidator_;
   // Reads wait for a cluster's first check only until this steady-clock time
