@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "backend/scancel.h"
 #include "common/log.h"
@@ -45,13 +46,12 @@ Status JobControl::control(const std::string& job_id, const std::string& word) {
   return refused(job_id, word, make_error(Errc::kInvalidArgument, "unknown word '" + word + "'"));
 }
 
-std::string JobControl::wait_for_cycle(const Cluster& cluster) {
+std::string JobControl::wait_for_cycle(const Cluster& cluster, std::chrono::milliseconds max_wait) {
   if (cluster.poller == nullptr) return "no poller runs for " + cluster.config.name;
-  auto stats = cluster.poller->poll_now_and_wait(refresh_bound_);
+  auto stats = cluster.poller->poll_now_and_wait(max_wait);
   if (!stats) {
     return fmt::format("{} did not answer within {} s; the poller keeps asking, so `cat status` will show it",
-                       cluster.config.name,
-                       std::chrono::duration_cast<std::chrono::seconds>(refresh_bound_).count());
+                       cluster.config.name, std::chrono::duration_cast<std::chrono::seconds>(max_wait).count());
   }
   if (!stats->error.empty()) return cluster.config.name + ": " + stats->error;
   return "";
@@ -71,7 +71,7 @@ Status JobControl::refresh(const backend::JobRecord& job, const Cluster& cluster
                    make_error(Errc::kBusy, "the job has no SLURM id yet (its launch is still being confirmed); "
                                            "try again in a moment"));
   }
-  std::string why = wait_for_cycle(cluster);
+  std::string why = wait_for_cycle(cluster, refresh_bound_);
   if (!why.empty()) {
     return refused(job.id, "refresh", make_error(Errc::kTimeout, why + " (status: " + state_of(job.id) + ")"));
   }
@@ -112,9 +112,26 @@ Status JobControl::cancel(const backend::JobRecord& job, const Cluster& cluster)
                                                                  cluster.config.name, outcome.detail)));
   }
   log::info("{}: cancel: {}", job.id, said);
-  // Let the poller record the outcome now rather than at its next cycle.
-  std::string why = wait_for_cycle(cluster);
-  if (!why.empty()) said += "; the status is not confirmed yet: " + why;
+  // Let the poller record the outcome now rather than at its next cycle. A
+  // running job is COMPLETING for a moment (its batch script's TERM trap):
+  // poll again, a little apart, until it ended or the bound is spent.
+  using Steady = std::chrono::steady_clock;
+  auto deadline = Steady::now() + refresh_bound_;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
+    std::string why = wait_for_cycle(cluster, std::max(left, std::chrono::milliseconds(0)));
+    if (!why.empty()) {
+      said += "; the status is not confirmed yet: " + why;
+      break;
+    }
+    auto now = jobs_.get(job.id);
+    if (!now || has_ended(*now)) break;
+    if (Steady::now() + kCancelRecheck >= deadline) {
+      said += "; SLURM is still ending it (echo refresh > ctl later shows the end)";
+      break;
+    }
+    std::this_thread::sleep_for(kCancelRecheck);
+  }
   return done(job.id, "cancel", said + "; status: " + state_of(job.id));
 }
 
@@ -138,11 +155,11 @@ void JobControl::note_refusal(const std::string& job_id, const std::string& requ
   (void)refused(job_id, request, why);
 }
 
-std::optional<fs::ControlOutcome> JobControl::last_outcome(const std::string& job_id) const {
+std::vector<fs::ControlOutcome> JobControl::recent_outcomes(const std::string& job_id) const {
   std::lock_guard lock(mu_);
   auto it = outcomes_.find(job_id);
-  if (it == outcomes_.end()) return std::nullopt;
-  return it->second;
+  if (it == outcomes_.end()) return {};
+  return {it->second.begin(), it->second.end()};
 }
 
 std::vector<std::string> JobControl::archived_jobs() const {
@@ -154,16 +171,21 @@ std::vector<std::string> JobControl::archived_jobs() const {
 }
 
 Status JobControl::done(const std::string& job_id, const std::string& request, std::string message) {
-  std::lock_guard lock(mu_);
-  outcomes_[job_id] = fs::ControlOutcome{clock_.now(), request, true, std::move(message)};
+  remember(job_id, fs::ControlOutcome{clock_.now(), request, true, std::move(message)});
   return Status::Ok();
 }
 
 Status JobControl::refused(const std::string& job_id, const std::string& request, Error why) {
   log::info("{}: {} refused: {}", job_id, request, why.message);
-  std::lock_guard lock(mu_);
-  outcomes_[job_id] = fs::ControlOutcome{clock_.now(), request, false, why.message};
+  remember(job_id, fs::ControlOutcome{clock_.now(), request, false, why.message});
   return why;
+}
+
+void JobControl::remember(const std::string& job_id, fs::ControlOutcome outcome) {
+  std::lock_guard lock(mu_);
+  auto& recent = outcomes_[job_id];
+  recent.push_back(std::move(outcome));
+  while (recent.size() > kRecentOutcomes) recent.pop_front();
 }
 
 }  // namespace mmcfs::app

@@ -1,6 +1,7 @@
 // job_control.h — the actions behind jobs/<id>/ctl and mv to archive/:
 // refresh (poll the job's cluster now and wait for that cycle), cancel
-// (scancel, then the same wait, so the next `cat status` shows CANCELLED),
+// (scancel, then polls until SLURM reports the job ended, within the same
+// bound, so the next `cat status` shows CANCELLED),
 // archive and unarchive (a flag in the job store; nothing reaches the
 // cluster). Each action's outcome, refusals included, is remembered per job
 // (in memory) for `cat ctl`.
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -52,17 +54,22 @@ class JobControl final : public fs::JobController {
   Status control(const std::string& job_id, const std::string& word) override;
   Status set_archived(const std::string& job_id, bool archived) override;
   void note_refusal(const std::string& job_id, const std::string& request, const Error& why) override;
-  std::optional<fs::ControlOutcome> last_outcome(const std::string& job_id) const override;
+  std::vector<fs::ControlOutcome> recent_outcomes(const std::string& job_id) const override;
+  static constexpr std::size_t kRecentOutcomes = 5;  // kept per job for `cat ctl`
+  // Between polls while a cancelled job is still finishing (COMPLETING).
+  static constexpr std::chrono::milliseconds kCancelRecheck{500};
   std::vector<std::string> archived_jobs() const override;
 
  private:
   Status refresh(const backend::JobRecord& job, const Cluster& cluster);
   Status cancel(const backend::JobRecord& job, const Cluster& cluster);
-  // Wakes the job's poller and waits for a cycle; "" or why it did not answer.
-  std::string wait_for_cycle(const Cluster& cluster);
+  // Wakes the job's poller and waits (at most max_wait) for a cycle; "" or
+  // why it did not answer.
+  std::string wait_for_cycle(const Cluster& cluster, std::chrono::milliseconds max_wait);
   Status done(const std::string& job_id, const std::string& request, std::string message);
   Status refused(const std::string& job_id, const std::string& request, Error why);
   std::string state_of(const std::string& job_id) const;
+  void remember(const std::string& job_id, fs::ControlOutcome outcome);
 
   backend::JobStore& jobs_;
   const Clock& clock_;
@@ -71,7 +78,7 @@ class JobControl final : public fs::JobController {
   const std::chrono::milliseconds refresh_bound_;
 
   mutable std::mutex mu_;
-  std::map<std::string, fs::ControlOutcome> outcomes_;  // GUARDED_BY(mu_), by job id
+  std::map<std::string, std::deque<fs::ControlOutcome>> outcomes_;  // GUARDED_BY(mu_), by job id
 };
 
 }  // namespace mmcfs::app

@@ -9,8 +9,9 @@
 // remotes.
 //
 // Thread rules: create() and start()/stop() from the main thread; the
-// sources and the Namespace from any thread. The invalidator is called on
-// monitor threads with no lock held.
+// sources and the Namespace from any thread. The invalidator is called with
+// no lock held, on monitor and poller threads and on FUSE threads (a ctl
+// write, an mv to archive/): it must only queue (FuseAdapter::invalidate does).
 #pragma once
 
 #include <atomic>

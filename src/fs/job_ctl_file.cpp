@@ -111,8 +111,8 @@ class JobCtlFile final : public FileNode {
       : controller_(controller), job_id_(std::move(job_id)), mounted_at_(mounted_at) {}
 
   Result<FileContent> content() const override {
-    auto last = controller_.last_outcome(job_id_);
-    return FileContent{render_ctl(job_id_, last), last ? last->at : mounted_at_};
+    auto recent = controller_.recent_outcomes(job_id_);
+    return FileContent{render_ctl(job_id_, recent), recent.empty() ? mounted_at_ : recent.back().at};
   }
   Result<FileStat> stat() const override {
     auto c = content();
@@ -145,7 +145,7 @@ const std::vector<std::string>& ctl_words() {
   return kWords;
 }
 
-std::string render_ctl(const std::string& job_id, const std::optional<ControlOutcome>& last) {
+std::string render_ctl(const std::string& job_id, const std::vector<ControlOutcome>& recent) {
   std::string out = fmt::format(
       "# jobs/{0}/ctl: write one word to act on this job\n"
       "#   echo refresh > jobs/{0}/ctl   poll its cluster now and wait (a few seconds) for the answer\n"
@@ -154,9 +154,12 @@ std::string render_ctl(const std::string& job_id, const std::optional<ControlOut
       "# Archive: mv jobs/{0} archive/   (back: mv archive/{0} jobs/)\n"
       "accepted: {1}\n",
       job_id, accepted_list());
-  if (!last) return out + "last: none\n";
-  return out + fmt::format("last: {} {}: {}: {}\n", iso8601_utc(last->at), last->request,
-                           last->ok ? "done" : "refused", last->message);
+  if (recent.empty()) return out + "recent: none\n";
+  out += "recent (oldest first):\n";
+  for (const auto& o : recent) {
+    out += fmt::format("{} {}: {}: {}\n", iso8601_utc(o.at), o.request, o.ok ? "done" : "refused", o.message);
+  }
+  return out;
 }
 
 Result<std::vector<std::string>> parse_ctl_words(const std::string& text) {

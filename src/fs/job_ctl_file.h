@@ -5,8 +5,8 @@
 //                                  `cat status` shows its answer
 //   echo cancel > jobs/<id>/ctl    scancel the job; its files and parameters
 //                                  stay, and the poller records CANCELLED
-//   cat jobs/<id>/ctl              the accepted words, and the outcome of the
-//                                  last action (what was refused and why)
+//   cat jobs/<id>/ctl              the accepted words, and the outcomes of the
+//                                  last few actions (what was refused and why)
 //
 // Words are one per line. Each write() acts on the complete lines it
 // completes, and its error is what write() returns: bash's builtin echo (the
@@ -36,7 +36,7 @@ namespace mmcfs::fs {
 // The words ctl accepts, in the order `cat ctl` lists them.
 const std::vector<std::string>& ctl_words();
 
-// What the last action on a job did (for `cat ctl`).
+// What an action on a job did (for `cat ctl`).
 struct ControlOutcome {
   WallTime at;
   std::string request;   // "cancel", "mv jobs/X archive/X", ...
@@ -56,13 +56,14 @@ class JobController {
   // Remembers a refusal decided by the filesystem (an unknown word, a bad mv)
   // so that `cat ctl` can explain it.
   virtual void note_refusal(const std::string& job_id, const std::string& request, const Error& why) = 0;
-  virtual std::optional<ControlOutcome> last_outcome(const std::string& job_id) const = 0;
+  // The job's last few outcomes, oldest first.
+  virtual std::vector<ControlOutcome> recent_outcomes(const std::string& job_id) const = 0;
   // Ids of archived jobs, in id order.
   virtual std::vector<std::string> archived_jobs() const = 0;
 };
 
 // What `cat jobs/<id>/ctl` shows.
-std::string render_ctl(const std::string& job_id, const std::optional<ControlOutcome>& last);
+std::string render_ctl(const std::string& job_id, const std::vector<ControlOutcome>& recent);
 
 // Splits written text into words (one per line, blanks ignored) and checks
 // them: kInvalidArgument naming the first unknown word and the accepted ones.

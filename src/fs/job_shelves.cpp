@@ -71,7 +71,7 @@ class JobShelf final : public DirNode {
                                       target ? std::string(target->shelf_name()) + "/" + std::string(new_name)
                                              : std::string(new_name));
     if (!child(name).ok()) return make_error(Errc::kNotFound, fmt::format("no job {} in {}/", id, shelf_name()));
-    Error why{Errc::kInvalidArgument, ""};
+    Error why{Errc::kNotSupported, ""};
     if (target == nullptr) {
       why.message = fmt::format("a job moves only between jobs/ and archive/ (mv {0}/{1} {2}/); "
                                 "to copy its files, use cp -r",

@@ -6,9 +6,11 @@
 //                              (archive/<id>/ has the same ones)
 //   mv archive/<id> jobs/      and back
 //
-// Anything else is refused with EINVAL (never EXDEV: mv would fall back to
-// copying and deleting): renaming a job (mv jobs/a jobs/b, mv jobs/a
-// archive/b), moving a job anywhere but the other shelf. The explanation is
+// Anything else is refused with ENOTSUP, which mv prints as "cannot move
+// 'jobs/a' to 'jobs/b': Operation not supported" (EINVAL would read "to a
+// subdirectory of itself", and EXDEV would make mv fall back to copying and
+// deleting): renaming a job (mv jobs/a jobs/b, mv jobs/a archive/b), moving
+// a job anywhere but the other shelf. The explanation is
 // kept by the JobController and shown in the job's ctl (see job_ctl_file.h).
 // Other directories moving things into a shelf get their own refusal
 // (EROFS, or EXDEV from new/, whose copy then fails with EROFS).

@@ -133,7 +133,7 @@ TEST_F(JobControlTest, CtlListsTheAcceptedWords) {
   auto job = running_job();
   std::string ctl = read("jobs/" + job.id + "/ctl");
   EXPECT_NE(ctl.find("accepted: refresh, cancel\n"), std::string::npos) << ctl;
-  EXPECT_NE(ctl.find("last: none"), std::string::npos) << ctl;
+  EXPECT_NE(ctl.find("recent: none"), std::string::npos) << ctl;
   auto names = list("jobs/" + job.id);
   EXPECT_NE(std::find(names.begin(), names.end(), "ctl"), names.end());
   auto attr = service_->ns().getattr(*resolve("jobs/" + job.id + "/ctl"));
@@ -255,19 +255,19 @@ TEST_F(JobControlTest, MvToArchiveAndBack) {
   EXPECT_FALSE(service_->job_store().get(job.id)->archived);
 }
 
-TEST_F(JobControlTest, MvThatIsNotArchivingIsRefusedWithEinvalAndExplained) {
+TEST_F(JobControlTest, MvThatIsNotArchivingIsRefusedWithEnotsupAndExplained) {
   auto job = running_job();
   auto jobs_ino = *resolve("jobs");
   auto archive_ino = *resolve("archive");
   Status s = service_->ns().rename(jobs_ino, job.id, jobs_ino, "renamed");
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(s.error().code, Errc::kNotSupported);
   EXPECT_NE(read("jobs/" + job.id + "/ctl").find("job ids cannot be renamed"), std::string::npos);
   s = service_->ns().rename(jobs_ino, job.id, archive_ino, "other-name");
-  EXPECT_EQ(s.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(s.error().code, Errc::kNotSupported);
   EXPECT_NE(read("jobs/" + job.id + "/ctl").find("a job keeps its id when it moves"), std::string::npos);
   s = service_->ns().rename(jobs_ino, job.id, *resolve("projects"), job.id);
-  EXPECT_EQ(s.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(s.error().code, Errc::kNotSupported);
   EXPECT_NE(read("jobs/" + job.id + "/ctl").find("moves only between jobs/ and archive/"), std::string::npos);
   EXPECT_EQ(list("jobs"), std::vector<std::string>{job.id}) << "nothing moved";
   // Moving something else into archive/ is refused by its own directory.
