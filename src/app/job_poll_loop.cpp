@@ -56,6 +56,7 @@ backend::PollStats JobPollLoop::poll_once() {
   {
     std::lock_guard lock(mu_);
     ++cycles_begun_;
+    requested_ = false;  // this cycle serves every request made before it began
   }
   auto began = std::chrono::steady_clock::now();
   backend::PollStats stats = poller_.poll(*remote_, cluster_);
