@@ -22,7 +22,7 @@ const JobLogs::Cluster* JobLogs::cluster_of(const backend::JobRecord& job) const
 
 fs::LogView JobLogs::log_view(const std::string& job_id) const {
   const backend::LogCache::LocalLog local = cache_.local(job_id);
-  return fs::LogView{local.size, local.complete, local.modified};
+  return fs::LogView{local.size, local.complete, local.modified, local.rewritten};
 }
 
 Result<std::string> JobLogs::read_log(const std::string& job_id, std::uint64_t offset, std::size_t n) const {

@@ -123,7 +123,7 @@ LogCache::LocalLog LogCache::local(const std::string& job_id) const {
   if (!usable_job_id(job_id)) return {};
   std::lock_guard lock(mu_);
   const Entry& entry = entry_locked(job_id);
-  return LocalLog{entry.size, entry.state.complete, entry.modified};
+  return LocalLog{entry.size, entry.state.complete, entry.modified, entry.rewritten};
 }
 
 LogCache::Stats LogCache::stats() const { return Stats{remote_reads_.load(), bytes_fetched_.load()}; }
@@ -263,6 +263,7 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
     Entry& entry = entry_locked(job.id);
     entry.size = offset;
     entry.modified = mtime_of_fd(out.get());
+    entry.rewritten = true;
     return Status::Ok();
   };
 

@@ -91,6 +91,7 @@ class LogCache {
     std::uint64_t size = 0;
     bool complete = false;
     std::chrono::system_clock::time_point modified{};  // epoch when there is no copy
+    bool rewritten = false;  // a refetch replaced the copy in this process
   };
   LocalLog local(const std::string& job_id) const;
 
@@ -116,6 +117,7 @@ class LogCache {
     std::optional<Error> last_error;  // set when the last refresh failed
     bool fetching = false;    // a refresh is talking to the remote
     int generation = 0;       // counts finished refreshes (waiters watch it)
+    bool rewritten = false;   // a refetch replaced <id>.log since this LogCache was made
   };
 
   // The entry for `job_id`, loaded from disk on first use. mu_ held.
