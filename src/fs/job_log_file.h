@@ -10,8 +10,8 @@
 //     size the kernel last got from stat, so read never returns more bytes
 //     than stat said, and the cache only ever grows, so it never returns
 //     fewer. A log that may still grow has attribute lifetime 0 (a stat, and
-//     a read past the size the kernel knows, always ask us), and the
-//     background follower invalidates the kernel's pages when it appends.
+//     a read past the size the kernel knows, always ask us); the background
+//     follower invalidates the kernel's pages when a refetch rewrote it.
 //     A complete log never changes: long lifetime. Every open keeps the
 //     kernel's pages (keep_cache), so a second `cat` or `grep -r` is served
 //     from the page cache: a log only grows, and when the kernel sees a new
