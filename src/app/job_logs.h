@@ -8,9 +8,10 @@
 // that may still write, the cluster's command timeout for the one fetch of a
 // finished job's whole log, or of a running job's backlog once its bytes are
 // arriving, so a first `cat` of a long log returns all of it; skipped while
-// the cluster's monitor says it is down). Logs whose size changed are remembered as dirty so the follower can
-// scan them for links and drop the kernel's caches of their files from its
-// own thread (never from inside a FUSE request).
+// the cluster's monitor says it is down). Logs whose size changed are
+// remembered as dirty so the follower can scan them for links and drop the
+// kernel's caches of their files from its own thread (never from inside a
+// FUSE request).
 //
 // Thread rules: every method is safe from any thread. mu_ guards the reader
 // counts and the dirty set, never held while calling the cache or a remote.
