@@ -190,6 +190,9 @@ class StaticDir final : public DirNode {
   StaticDir(std::vector<Child> children, WallTime mtime)
       : children_(std::move(children)), mtime_(mtime) {}
   std::vector<Child> children() const override { return children_; }
+  // Searches in place: children() copies, and a directory may hold thousands
+  // (projects/<p>/jobs/).
+  Result<std::shared_ptr<Node>> child(std::string_view name) const override;
   WallTime mtime() const override { return mtime_; }
   std::chrono::milliseconds attr_ttl() const override { return kStaticAttrTtl; }
 
