@@ -99,11 +99,13 @@ bool JobPoller::accounting_disabled(const std::string& cluster) const {
 }
 
 std::vector<JobRecord> JobPoller::active_jobs(const std::string& cluster) const {
+  // Summaries (no texts): apply() re-reads the whole record before writing.
   std::vector<JobRecord> active;
-  for (JobRecord& j : jobs_.list(/*include_archived=*/true)) {
+  for (const JobSummaryRef& summary : jobs_.summaries(/*include_archived=*/true)) {
+    const JobRecord& j = summary->record;
     if (j.cluster == cluster && !j.slurm_id.empty() && !job_state::is_final(j.state) &&
         j.state != job_state::kUnknown) {
-      active.push_back(std::move(j));
+      active.push_back(j);
     }
   }
   return active;

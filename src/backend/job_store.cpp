@@ -39,7 +39,14 @@ constexpr const char* kColumns =
     " commit_sha, script, command, source_file, submitted_at_ms, updated_at_ms, started_at_ms,"
     " ended_at_ms, archived";
 
-JobRecord read_row(const sql::Statement& st) {
+// As kColumns, with the byte sizes of the texts kept on disk in place of
+// the texts (columns 9, 10 and 12).
+constexpr const char* kSummaryColumns =
+    "seq, id, token, project, cluster, slurm_id, state, reason, exit_code, length(CAST(launch_text AS BLOB)),"
+    " length(CAST(spec_yaml AS BLOB)), commit_sha, length(CAST(script AS BLOB)), command, source_file,"
+    " submitted_at_ms, updated_at_ms, started_at_ms, ended_at_ms, archived";
+
+JobRecord read_row(const sql::Statement& st, bool summary = false) {
   JobRecord j;
   j.seq = st.integer(0);
   j.id = st.text(1);
@@ -50,10 +57,12 @@ JobRecord read_row(const sql::Statement& st) {
   j.state = st.text(6);
   j.reason = st.text(7);
   if (auto code = st.optional_integer(8)) j.exit_code = static_cast<int>(*code);
-  j.launch_text = st.text(9);
-  j.spec_yaml = st.text(10);
+  if (!summary) {
+    j.launch_text = st.text(9);
+    j.spec_yaml = st.text(10);
+    j.script = st.text(12);
+  }
   j.commit = st.text(11);
-  j.script = st.text(12);
   j.command = st.text(13);
   j.source_file = st.text(14);
   j.submitted_at = from_ms(st.integer(15));
@@ -95,14 +104,43 @@ Result<std::unique_ptr<JobStore>> JobStore::open(StateStore& db, const Clock& cl
   return store;
 }
 
+JobSummaryRef JobStore::summarize(JobRecord job) {
+  auto summary = std::make_shared<JobSummary>();
+  summary->sizes = JobTextSizes{job.launch_text.size(), job.spec_yaml.size(), job.script.size()};
+  job.launch_text = std::string();
+  job.spec_yaml = std::string();
+  job.script = std::string();
+  summary->record = std::move(job);
+  return summary;
+}
+
+JobRecord JobStore::with_texts(const JobSummary& summary) const {
+  JobRecord j = summary.record;
+  db_.with_db([&](sqlite3* db) {
+    sql::Statement st(db, "SELECT launch_text, spec_yaml, script FROM jobs WHERE id = ?1");
+    if (!st.ok()) return;
+    st.bind(1, j.id);
+    if (st.step() != SQLITE_ROW) return;
+    j.launch_text = st.text(0);
+    j.spec_yaml = st.text(1);
+    j.script = st.text(2);
+  });
+  return j;
+}
+
 Status JobStore::load() {
   return db_.with_db([this](sqlite3* db) -> Status {
-    sql::Statement st(db, (std::string("SELECT ") + kColumns + " FROM jobs ORDER BY seq").c_str());
+    sql::Statement st(db, (std::string("SELECT ") + kSummaryColumns + " FROM jobs ORDER BY seq").c_str());
     if (!st.ok()) return st.error("load jobs");
     int rc;
     while ((rc = st.step()) == SQLITE_ROW) {
-      JobRecord j = read_row(st);
-      jobs_.emplace(j.id, std::move(j));
+      auto summary = std::make_shared<JobSummary>();
+      summary->record = read_row(st, /*summary=*/true);
+      summary->sizes = JobTextSizes{static_cast<std::uint64_t>(st.integer(9)),
+                                    static_cast<std::uint64_t>(st.integer(10)),
+                                    static_cast<std::uint64_t>(st.integer(12))};
+      std::string id = summary->record.id;
+      jobs_.emplace(std::move(id), std::move(summary));
     }
     if (rc != SQLITE_DONE) return st.error("load jobs");
     sql::Statement last(db, "SELECT project, spec_yaml FROM project_last_launch");
@@ -165,7 +203,7 @@ Result<JobRecord> JobStore::insert(JobRecord job, const std::string& name_for_id
   job.token = new_token();
   job.submitted_at = job.updated_at = clock_.now();
   if (auto s = write(job, true); !s.ok()) return s.error();
-  jobs_.emplace(job.id, job);
+  jobs_.emplace(job.id, summarize(job));
   return job;
 }
 
@@ -176,7 +214,7 @@ Status JobStore::update(const JobRecord& job) {
   JobRecord updated = job;
   updated.updated_at = clock_.now();
   if (auto s = write(updated, false); !s.ok()) return s;
-  it->second = std::move(updated);
+  it->second = summarize(std::move(updated));
   return Status::Ok();
 }
 
@@ -193,17 +231,42 @@ Status JobStore::remove(const std::string& id) {
   return s;
 }
 
+JobSummaryRef JobStore::summary(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : it->second;
+}
+
+std::vector<JobSummaryRef> JobStore::summaries(bool include_archived) const {
+  std::lock_guard lock(mu_);
+  std::vector<JobSummaryRef> out;
+  out.reserve(jobs_.size());
+  for (const auto& [id, j] : jobs_) {
+    if (include_archived || !j->record.archived) out.push_back(j);
+  }
+  return out;
+}
+
+std::vector<JobSummaryRef> JobStore::project_summaries(const std::string& project) const {
+  std::lock_guard lock(mu_);
+  std::vector<JobSummaryRef> out;
+  for (const auto& [id, j] : jobs_) {
+    if (j->record.project == project && !j->record.archived) out.push_back(j);
+  }
+  return out;
+}
+
 std::optional<JobRecord> JobStore::get(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return std::nullopt;
-  return it->second;
+  return with_texts(*it->second);
 }
 
 std::optional<JobRecord> JobStore::find_by_token(const std::string& token) const {
   std::lock_guard lock(mu_);
   for (const auto& [id, j] : jobs_) {
-    if (j.token == token) return j;
+    if (j->record.token == token) return with_texts(*j);
   }
   return std::nullopt;
 }
@@ -212,7 +275,7 @@ std::vector<JobRecord> JobStore::list(bool include_archived) const {
   std::lock_guard lock(mu_);
   std::vector<JobRecord> out;
   for (const auto& [id, j] : jobs_) {
-    if (include_archived || !j.archived) out.push_back(j);
+    if (include_archived || !j->record.archived) out.push_back(with_texts(*j));
   }
   return out;
 }
@@ -221,7 +284,7 @@ std::vector<JobRecord> JobStore::list_project(const std::string& project) const 
   std::lock_guard lock(mu_);
   std::vector<JobRecord> out;
   for (const auto& [id, j] : jobs_) {
-    if (j.project == project && !j.archived) out.push_back(j);
+    if (j->record.project == project && !j->record.archived) out.push_back(with_texts(*j));
   }
   return out;
 }
@@ -230,7 +293,7 @@ std::vector<JobRecord> JobStore::in_state(const std::string& state) const {
   std::lock_guard lock(mu_);
   std::vector<JobRecord> out;
   for (const auto& [id, j] : jobs_) {
-    if (j.state == state) out.push_back(j);
+    if (j->record.state == state) out.push_back(with_texts(*j));
   }
   return out;
 }
