@@ -21,7 +21,7 @@ class PollingLaunchTrigger final : public fs::LaunchTrigger {
     auto outcome = inner_.launch(file_name, text);
     if (outcome.ok() && !outcome->in_doubt) {
       if (auto job = service_.job(outcome->job_id)) {
-        if (JobPollLoop* poller = service_.job_poller(job->cluster)) poller->poll_now();
+        if (JobPollLoop* poller = service_.job_poller(job->record.cluster)) poller->poll_now();
       }
     }
     return outcome;
@@ -192,8 +192,8 @@ std::string MountService::launch_template(const std::string& project) const {
   return launches_->launch_template(project);
 }
 
-std::vector<backend::JobRecord> MountService::project_jobs(const std::string& project) const {
-  return jobs_->list_project(project);
+std::vector<backend::JobSummaryRef> MountService::project_jobs(const std::string& project) const {
+  return jobs_->project_summaries(project);
 }
 
 Result<std::shared_ptr<fs::DropZoneDir>> MountService::drop_zone(const std::string& project) {

@@ -70,8 +70,9 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   const std::vector<config::ClusterConfig>& clusters() const override { return config_.clusters; }
   backend::ClusterSnapshot snapshot(const std::string& cluster) const override;
   // JobSource
-  std::vector<backend::JobRecord> jobs() const override { return jobs_->list(); }
-  std::optional<backend::JobRecord> job(const std::string& id) const override { return jobs_->get(id); }
+  std::vector<backend::JobSummaryRef> jobs() const override { return jobs_->summaries(); }
+  backend::JobSummaryRef job(const std::string& id) const override { return jobs_->summary(id); }
+  std::optional<backend::JobRecord> job_record(const std::string& id) const override { return jobs_->get(id); }
   Result<std::string> fetch_log(const backend::JobRecord& job) override;
   std::uint64_t cached_log_size(const std::string& id) const override;
   // ProjectSource
@@ -79,7 +80,7 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   Status add_project(const std::string& name, const std::string& target) override;
   Status remove_project(const std::string& name) override;
   std::string launch_template(const std::string& project) const override;
-  std::vector<backend::JobRecord> project_jobs(const std::string& project) const override;
+  std::vector<backend::JobSummaryRef> project_jobs(const std::string& project) const override;
   Result<std::shared_ptr<fs::DropZoneDir>> drop_zone(const std::string& project) override;
 
  private:

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <map>
+#include <mutex>
 
 #include "common/text.h"
 
@@ -47,107 +49,176 @@ std::string yaml_to_json(const YAML::Node& node, int indent) {
 
 std::string optional_time(const std::optional<WallTime>& t) { return t ? json_string(iso8601_utc(*t)) : "null"; }
 
+Error job_gone(const std::string& id) { return make_error(Errc::kNotFound, "job " + id + " is gone"); }
+
+// One of a job's rendered files.
+struct JobFileKind {
+  std::string (*render)(const JobRecord&);
+  bool needs_texts;  // renders from launch_text, spec_yaml or script (read from disk)
+  // The size from the summary alone, where it is known there (else nullptr).
+  std::uint64_t (*known_size)(const backend::JobSummary&);
+};
+
 class JobFile final : public FileNode {
  public:
-  using Render = std::string (*)(const JobRecord&);
-  JobFile(JobSource& source, std::string id, Render render) : source_(source), id_(std::move(id)), render_(render) {}
+  JobFile(JobSource& source, std::shared_ptr<const std::string> id, const JobFileKind& kind)
+      : source_(source), id_(std::move(id)), kind_(kind) {}
   Result<FileContent> content() const override {
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    return FileContent{render_(*job), job->updated_at};
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    auto text = render(*summary);
+    if (!text.ok()) return text.error();
+    remember_size(summary, text->size());
+    return FileContent{std::move(*text), summary->record.updated_at};
+  }
+  // The size without reading the texts: known from the summary, or rendered
+  // once per version of the record (an update makes a new summary).
+  Result<FileStat> stat() const override {
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    if (kind_.known_size != nullptr) return FileStat{kind_.known_size(*summary), summary->record.updated_at, 0444};
+    {
+      std::lock_guard lock(mu_);
+      if (!sized_for_.owner_before(summary) && !summary.owner_before(sized_for_) && !sized_for_.expired()) {
+        return FileStat{size_, summary->record.updated_at, 0444};
+      }
+    }
+    auto text = render(*summary);
+    if (!text.ok()) return text.error();
+    remember_size(summary, text->size());
+    return FileStat{text->size(), summary->record.updated_at, 0444};
   }
   std::chrono::milliseconds attr_ttl() const override {
-    auto job = source_.job(id_);
-    return job ? ttl_for(*job) : kDefaultAttrTtl;
+    auto summary = source_.job(*id_);
+    return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
   }
 
  private:
+  Result<std::string> render(const backend::JobSummary& summary) const {
+    if (!kind_.needs_texts) return kind_.render(summary.record);
+    auto whole = source_.job_record(*id_);
+    if (!whole) return job_gone(*id_);
+    return kind_.render(*whole);
+  }
+  void remember_size(const backend::JobSummaryRef& summary, std::uint64_t size) const {
+    if (kind_.known_size != nullptr) return;
+    std::lock_guard lock(mu_);
+    sized_for_ = summary;
+    size_ = size;
+  }
+
   JobSource& source_;
-  std::string id_;
-  Render render_;
+  const std::shared_ptr<const std::string> id_;
+  const JobFileKind& kind_;
+  mutable std::mutex mu_;
+  mutable std::weak_ptr<const backend::JobSummary> sized_for_;  // GUARDED_BY(mu_)
+  mutable std::uint64_t size_ = 0;                              // GUARDED_BY(mu_)
 };
 
 // The log: stat shows the bytes fetched last; open fetches (bounded) and
 // serves them with direct I/O so the kernel never trims them to a stale size.
 class JobLogFile final : public FileNode {
  public:
-  JobLogFile(JobSource& source, std::string id) : source_(source), id_(std::move(id)) {}
+  JobLogFile(JobSource& source, std::shared_ptr<const std::string> id) : source_(source), id_(std::move(id)) {}
   Result<FileContent> content() const override {
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    auto bytes = source_.fetch_log(*job);
+    auto job = source_.job(*id_);
+    if (!job) return job_gone(*id_);
+    auto bytes = source_.fetch_log(job->record);
     if (!bytes.ok()) return bytes.error();
-    return FileContent{std::move(*bytes), job->updated_at};
+    return FileContent{std::move(*bytes), job->record.updated_at};
   }
   Result<FileStat> stat() const override {
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    return FileStat{source_.cached_log_size(id_), job->updated_at, 0444};
+    auto job = source_.job(*id_);
+    if (!job) return job_gone(*id_);
+    return FileStat{source_.cached_log_size(*id_), job->record.updated_at, 0444};
   }
   Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
     if (request.write || request.truncate) return make_error(Errc::kReadOnly, "the log is read-only");
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    auto bytes = source_.fetch_log(*job);
+    auto job = source_.job(*id_);
+    if (!job) return job_gone(*id_);
+    auto bytes = source_.fetch_log(job->record);
     if (!bytes.ok()) return bytes.error();
     return std::unique_ptr<OpenFile>(std::make_unique<SnapshotOpenFile>(std::move(*bytes), true));
   }
 
  private:
   JobSource& source_;
-  std::string id_;
+  const std::shared_ptr<const std::string> id_;
 };
 
-std::string status_text(const JobRecord& j) { return render_job_status(j); }
-std::string info_text(const JobRecord& j) { return render_job_info(j); }
-std::string launch_text(const JobRecord& j) { return render_recorded_launch(j); }
-std::string script_text(const JobRecord& j) { return j.script; }
-std::string command_text(const JobRecord& j) { return j.command.empty() ? "" : j.command + "\n"; }
+const JobFileKind kStatusFile{[](const JobRecord& j) { return render_job_status(j); }, false, nullptr};
+const JobFileKind kInfoFile{[](const JobRecord& j) { return render_job_info(j); }, true, nullptr};
+const JobFileKind kLaunchFile{[](const JobRecord& j) { return render_recorded_launch(j); }, true, nullptr};
+const JobFileKind kScriptFile{[](const JobRecord& j) { return j.script; }, true,
+                              [](const backend::JobSummary& s) { return s.sizes.script; }};
+const JobFileKind kCommandFile{[](const JobRecord& j) { return j.command.empty() ? std::string() : j.command + "\n"; },
+                               false, nullptr};
 
+// jobs/<id>/: its files are made once, with the directory.
 class JobDir final : public DirNode {
  public:
-  JobDir(JobSource& source, std::string id) : source_(source), id_(std::move(id)) {}
-  std::vector<Child> children() const override {
-    return {
-        {"status", std::make_shared<JobFile>(source_, id_, status_text)},
-        {"info.json", std::make_shared<JobFile>(source_, id_, info_text)},
-        {"launch.yaml", std::make_shared<JobFile>(source_, id_, launch_text)},
-        {"script", std::make_shared<JobFile>(source_, id_, script_text)},
-        {"command", std::make_shared<JobFile>(source_, id_, command_text)},
+  JobDir(JobSource& source, const std::string& id) : source_(source), id_(std::make_shared<const std::string>(id)) {
+    children_ = {
+        {"status", std::make_shared<JobFile>(source_, id_, kStatusFile)},
+        {"info.json", std::make_shared<JobFile>(source_, id_, kInfoFile)},
+        {"launch.yaml", std::make_shared<JobFile>(source_, id_, kLaunchFile)},
+        {"script", std::make_shared<JobFile>(source_, id_, kScriptFile)},
+        {"command", std::make_shared<JobFile>(source_, id_, kCommandFile)},
         {"log", std::make_shared<JobLogFile>(source_, id_)},
     };
   }
+  std::vector<Child> children() const override { return children_; }
+  Result<std::shared_ptr<Node>> child(std::string_view name) const override {
+    for (const auto& [child_name, node] : children_) {
+      if (child_name == name) return node;
+    }
+    return make_error(Errc::kNotFound, std::string(name));
+  }
   WallTime mtime() const override {
-    auto job = source_.job(id_);
-    return job ? job->submitted_at : WallTime{};
+    auto job = source_.job(*id_);
+    return job ? job->record.submitted_at : WallTime{};
   }
 
  private:
   JobSource& source_;
-  std::string id_;
+  const std::shared_ptr<const std::string> id_;
+  std::vector<Child> children_;
 };
 
 class JobsDir final : public DirNode {
  public:
   JobsDir(JobSource& source, WallTime mounted_at) : source_(source), mounted_at_(mounted_at) {}
   std::vector<Child> children() const override {
+    auto jobs = source_.jobs();
     std::vector<Child> out;
-    for (const auto& job : source_.jobs()) out.emplace_back(job.id, std::make_shared<JobDir>(source_, job.id));
+    out.reserve(jobs.size());
+    std::lock_guard lock(mu_);
+    if (dirs_.size() > jobs.size()) dirs_.clear();  // jobs left (archived, removed): forget their nodes
+    for (const auto& job : jobs) out.emplace_back(job->record.id, dir_locked(job->record.id));
     return out;
   }
   Result<std::shared_ptr<Node>> child(std::string_view name) const override {
     auto job = source_.job(std::string(name));
-    if (!job || job->archived) return make_error(Errc::kNotFound, "no job " + std::string(name));
-    return std::shared_ptr<Node>(std::make_shared<JobDir>(source_, job->id));
+    if (!job || job->record.archived) return make_error(Errc::kNotFound, "no job " + std::string(name));
+    std::lock_guard lock(mu_);
+    return std::shared_ptr<Node>(dir_locked(job->record.id));
   }
   WallTime mtime() const override {
     auto jobs = source_.jobs();
-    return jobs.empty() ? mounted_at_ : std::max(mounted_at_, jobs.back().submitted_at);
+    return jobs.empty() ? mounted_at_ : std::max(mounted_at_, jobs.back()->record.submitted_at);
   }
 
  private:
+  std::shared_ptr<JobDir> dir_locked(const std::string& id) const {
+    auto it = dirs_.find(id);
+    if (it == dirs_.end()) it = dirs_.emplace(id, std::make_shared<JobDir>(source_, id)).first;
+    return it->second;
+  }
+
   JobSource& source_;
   WallTime mounted_at_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<JobDir>, std::less<>> dirs_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace

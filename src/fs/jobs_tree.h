@@ -7,8 +7,12 @@
 //   command      the exact training command line
 //   log          the job's SLURM output as it stands (fetched on open, bounded)
 //
-// Everything but `log` renders from the job store in memory. Finished jobs'
-// files never change (long attribute lifetimes); active jobs' are short.
+// Everything but `log` renders from the job store: status and command from
+// the summary in memory, the others from the record's texts (read from the
+// local store on open; their sizes are known without rendering, or
+// rendered once per version of the record). Finished jobs' files never
+// change (long attribute lifetimes); active jobs' are short. Each job's
+// directory and files are built once and kept.
 //
 // Thread rules: nodes are safe from any FUSE thread if the source is.
 #pragma once
@@ -29,8 +33,13 @@ namespace mmcfs::fs {
 class JobSource {
  public:
   virtual ~JobSource() = default;
-  virtual std::vector<backend::JobRecord> jobs() const = 0;  // not archived, in id order
-  virtual std::optional<backend::JobRecord> job(const std::string& id) const = 0;
+  // Summaries (no texts; cheap, from memory): not archived, in id order.
+  virtual std::vector<backend::JobSummaryRef> jobs() const = 0;
+  // One job's summary; nullptr if there is none.
+  virtual backend::JobSummaryRef job(const std::string& id) const = 0;
+  // The whole record, its texts read from the local store (for the files
+  // that show them).
+  virtual std::optional<backend::JobRecord> job_record(const std::string& id) const = 0;
   // The job's output as it stands: fetched now (bounded in time); on failure
   // the last fetched bytes, if any.
   virtual Result<std::string> fetch_log(const backend::JobRecord& job) = 0;

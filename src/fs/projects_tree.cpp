@@ -34,11 +34,13 @@ class ProjectDir final : public DirNode {
     auto jobs = source_.project_jobs(project_.name);
     std::vector<Child> links;
     for (const auto& job : jobs) {
-      links.emplace_back(job.id, std::make_shared<StaticSymlink>("../../../jobs/" + job.id, job.submitted_at));
+      const auto& j = job->record;
+      links.emplace_back(j.id, std::make_shared<StaticSymlink>("../../../jobs/" + j.id, j.submitted_at));
     }
     out.emplace_back("jobs", std::make_shared<StaticDir>(std::move(links), at));
     if (!jobs.empty()) {
-      out.emplace_back("last", std::make_shared<StaticSymlink>("../../jobs/" + jobs.back().id, jobs.back().submitted_at));
+      const auto& last = jobs.back()->record;
+      out.emplace_back("last", std::make_shared<StaticSymlink>("../../jobs/" + last.id, last.submitted_at));
     }
     return out;
   }

@@ -32,7 +32,8 @@ class ProjectSource {
   virtual Status add_project(const std::string& name, const std::string& target) = 0;
   virtual Status remove_project(const std::string& name) = 0;
   virtual std::string launch_template(const std::string& project) const = 0;
-  virtual std::vector<backend::JobRecord> project_jobs(const std::string& project) const = 0;
+  // The project's jobs (summaries), not archived, in id order.
+  virtual std::vector<backend::JobSummaryRef> project_jobs(const std::string& project) const = 0;
   // The project's drop zone (one node per project, kept).
   virtual Result<std::shared_ptr<DropZoneDir>> drop_zone(const std::string& project) = 0;
 };
