@@ -84,8 +84,11 @@ OpenRequest to_request(int flags) {
 
 void set_open_flags(fuse_file_info* fi, const Opened& opened) {
   fi->fh = opened.handle;
-  fi->keep_cache = 0;  // rendered per open; never serve stale pages
+  fi->keep_cache = opened.keep_cache ? 1 : 0;  // else rendered per open: never serve stale pages
   fi->direct_io = opened.direct_io ? 1 : 0;
+  // close() of a read-only descriptor has nothing to do (only a written
+  // launch file acts on close): spare the kernel's FLUSH round trip.
+  fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY ? 1 : 0;
 }
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -188,7 +191,10 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   handle->entries.push_back(DirEntry{"..", ino, NodeKind::kDirectory});
   for (auto& e : *entries) handle->entries.push_back(std::move(e));
   fi->fh = reinterpret_cast<std::uint64_t>(handle);
-  fi->cache_readdir = 0;
+  // A stable directory's listing may stay in the kernel's cache.
+  bool stable = core(req).stable(ino);
+  fi->cache_readdir = stable ? 1 : 0;
+  fi->keep_cache = stable ? 1 : 0;
   if (fuse_reply_open(req, fi) == -ENOENT) delete handle;
 }
 

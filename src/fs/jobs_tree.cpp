@@ -92,6 +92,10 @@ class JobFile final : public FileNode {
     auto summary = source_.job(*id_);
     return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
   }
+  bool stable() const override {
+    auto summary = source_.job(*id_);
+    return summary && backend::job_state::is_final(summary->record.state);
+  }
 
  private:
   Result<std::string> render(const backend::JobSummary& summary) const {
@@ -177,6 +181,15 @@ class JobDir final : public DirNode {
   WallTime mtime() const override {
     auto job = source_.job(*id_);
     return job ? job->record.submitted_at : WallTime{};
+  }
+  // A finished job's directory never changes: long lifetimes, cached listing.
+  std::chrono::milliseconds attr_ttl() const override {
+    auto job = source_.job(*id_);
+    return job ? ttl_for(job->record) : kDefaultAttrTtl;
+  }
+  bool stable() const override {
+    auto job = source_.job(*id_);
+    return job && backend::job_state::is_final(job->record.state);
   }
 
  private:

@@ -146,7 +146,14 @@ Result<Opened> Namespace::open(InodeId ino, const OpenRequest& request) {
     e.message = "'" + (path.ok() ? *path : std::string("?")) + "': " + e.message;
     return e;
   }
-  return keep(std::move(*file));
+  Opened opened = keep(std::move(*file));
+  opened.keep_cache = !opened.direct_io && !request.write && (*node)->stable();
+  return opened;
+}
+
+bool Namespace::stable(InodeId ino) const {
+  auto node = node_of(ino);
+  return node.ok() && (*node)->stable();
 }
 
 Result<std::string> Namespace::read(HandleId handle, std::uint64_t offset, std::size_t size) {

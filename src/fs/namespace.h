@@ -55,6 +55,7 @@ using HandleId = std::uint64_t;
 struct Opened {
   HandleId handle = 0;
   bool direct_io = false;
+  bool keep_cache = false;  // the node is stable(): cached pages stay valid
 };
 
 class Namespace {
@@ -65,6 +66,8 @@ class Namespace {
   Result<Attr> getattr(InodeId ino);
   Result<std::vector<DirEntry>> readdir(InodeId dir);
   Result<std::string> readlink(InodeId ino);
+  // Node::stable() of an inode (false if unknown).
+  bool stable(InodeId ino) const;
 
   Result<Opened> open(InodeId ino, const OpenRequest& request);
   Result<std::string> read(HandleId handle, std::uint64_t offset, std::size_t size);

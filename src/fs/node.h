@@ -102,6 +102,10 @@ class Node {
   virtual NodeKind kind() const = 0;
   // How long the kernel may cache this node's attributes and name.
   virtual std::chrono::milliseconds attr_ttl() const { return kDefaultAttrTtl; }
+  // True when this node's bytes (a file) or listing (a directory) no longer
+  // change (a finished job's): the kernel may then keep them across opens.
+  // Default: rendered afresh for every open.
+  virtual bool stable() const { return false; }
 };
 
 class FileNode : public Node {
