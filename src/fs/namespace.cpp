@@ -37,10 +37,8 @@ InodeId Namespace::remember(InodeId parent, std::string_view name, std::shared_p
     entries_[it->second].node = std::move(node);  // same path, possibly a fresh node object
     return it->second;
   }
-  const std::string& parent_path = entries_[parent].path;
-  std::string path = parent_path.empty() ? std::string(name) : parent_path + "/" + std::string(name);
   InodeId ino = next_ino_++;
-  entries_[ino] = Entry{parent, std::move(path), std::move(node)};
+  entries_[ino] = Entry{parent, std::string(name), std::move(node)};
   ids_.emplace(std::move(key), ino);
   return ino;
 }
@@ -297,9 +295,8 @@ Status Namespace::rename(InodeId parent, std::string_view name, InodeId new_pare
       ids_.erase(it);
       ids_.erase(std::make_pair(new_parent, std::string(new_name)));
       ids_.emplace(std::make_pair(new_parent, std::string(new_name)), ino);
-      const std::string& parent_path = entries_[new_parent].path;
       entries_[ino].parent = new_parent;
-      entries_[ino].path = parent_path.empty() ? std::string(new_name) : parent_path + "/" + std::string(new_name);
+      entries_[ino].name = std::string(new_name);
       entries_[ino].node = *moved;
     }
   }
@@ -307,22 +304,54 @@ Status Namespace::rename(InodeId parent, std::string_view name, InodeId new_pare
   return Status::Ok();
 }
 
+std::string Namespace::path_locked(InodeId ino) const {
+  std::vector<const std::string*> names;
+  for (InodeId at = ino; at != kRootInode;) {
+    auto it = entries_.find(at);
+    if (it == entries_.end()) break;
+    names.push_back(&it->second.name);
+    at = it->second.parent;
+  }
+  std::string path;
+  for (auto n = names.rbegin(); n != names.rend(); ++n) {
+    if (!path.empty()) path += '/';
+    path += **n;
+  }
+  return path;
+}
+
+bool Namespace::descends_locked(InodeId ino, InodeId ancestor) const {
+  for (InodeId at = ino;;) {
+    if (at == ancestor) return true;
+    if (at == kRootInode) return false;
+    auto it = entries_.find(at);
+    if (it == entries_.end()) return false;
+    at = it->second.parent;
+  }
+}
+
 Result<std::string> Namespace::path_of(InodeId ino) const {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(ino);
-  if (it == entries_.end()) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
-  return it->second.path;
+  if (entries_.find(ino) == entries_.end()) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
+  return path_locked(ino);
 }
 
 std::vector<InodeId> Namespace::known_inodes_under(std::string_view prefix) const {
   std::vector<InodeId> out;
   std::lock_guard lock(mu_);
+  // The inode of `prefix`, by names from the root (as looked up so far).
+  InodeId top = kRootInode;
+  std::size_t start = 0;
+  while (start < prefix.size()) {
+    std::size_t end = prefix.find('/', start);
+    if (end == std::string_view::npos) end = prefix.size();
+    auto it = ids_.find(std::make_pair(top, std::string(prefix.substr(start, end - start))));
+    if (it == ids_.end()) return out;  // never looked up: nothing below it is known either
+    top = it->second;
+    start = end + 1;
+  }
   for (const auto& [ino, entry] : entries_) {
-    std::string_view path = entry.path;
-    if (prefix.empty() || path == prefix ||
-        (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix && path[prefix.size()] == '/')) {
-      out.push_back(ino);
-    }
+    if (descends_locked(ino, top)) out.push_back(ino);
   }
   return out;
 }
