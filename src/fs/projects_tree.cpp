@@ -31,13 +31,28 @@ class ProjectDir final : public DirNode {
       return FileContent{source.launch_template(project.name), at};
     }));
     if (auto zone = source_.drop_zone(project_.name); zone.ok()) out.emplace_back("new", *zone);
+    // jobs/ lists the project's jobs as they are at each call: the kernel
+    // may keep this directory's inode for long (readdirplus hands it out
+    // with the listing), so it must not be a snapshot taken now.
+    std::string name = project_.name;
+    auto link = [](const backend::JobRecord& j) {
+      return std::make_shared<StaticSymlink>("../../../jobs/" + j.id, j.submitted_at);
+    };
+    out.emplace_back(
+        "jobs", std::make_shared<GeneratedDir>(
+                    [&source, name, link] {
+                      std::vector<Child> links;
+                      for (const auto& job : source.project_jobs(name)) links.emplace_back(job->record.id, link(job->record));
+                      return links;
+                    },
+                    [&source, name, link](std::string_view id) -> Result<std::shared_ptr<Node>> {
+                      for (const auto& job : source.project_jobs(name)) {
+                        if (job->record.id == id) return std::shared_ptr<Node>(link(job->record));
+                      }
+                      return make_error(Errc::kNotFound, "no job " + std::string(id) + " in project " + name);
+                    },
+                    [at] { return at; }));
     auto jobs = source_.project_jobs(project_.name);
-    std::vector<Child> links;
-    for (const auto& job : jobs) {
-      const auto& j = job->record;
-      links.emplace_back(j.id, std::make_shared<StaticSymlink>("../../../jobs/" + j.id, j.submitted_at));
-    }
-    out.emplace_back("jobs", std::make_shared<StaticDir>(std::move(links), at));
     if (!jobs.empty()) {
       const auto& last = jobs.back()->record;
       out.emplace_back("last", std::make_shared<StaticSymlink>("../../jobs/" + last.id, last.submitted_at));
