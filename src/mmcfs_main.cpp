@@ -109,8 +109,8 @@ int main(int argc, char** argv) {
   // Up to 16 FUSE worker threads plus the monitors and pollers would each
   // get a malloc arena of their own (glibc: 8 per core), every one keeping
   // freed memory resident; two suffice for this mostly idle, lock-serialised
-  // process (bench/meta: ~7 MiB less resident after walking 10,000 jobs).
-  // MALLOC_ARENA_MAX in the environment still wins.
+  // process (bench/meta: the memory goal of issue 4). MALLOC_ARENA_MAX in
+  // the environment still wins.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   Args args;
   if (int rc = parse_args(argc, argv, &args); rc >= 0) return rc;
