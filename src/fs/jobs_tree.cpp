@@ -170,7 +170,8 @@ class JobStatusFile final : public FileNode {
 // tracker links found in the log. Its size is rendered once per version of
 // the record AND of the links (the log follower changes those without
 // changing the record); its mtime is when SLURM last confirmed the state.
-// Stable only when the job is final and its log complete (no more links).
+// Direct I/O while the job is active; stable only when the job is final and
+// its log complete (no more links).
 class JobInfoFile final : public FileNode {
  public:
   JobInfoFile(JobSource& source, std::shared_ptr<const std::string> id) : source_(source), id_(std::move(id)) {}
@@ -200,6 +201,19 @@ class JobInfoFile final : public FileNode {
     std::uint64_t size = text->size();
     remember_size(summary, std::move(links), size);
     return FileStat{size, mtime, 0444};
+  }
+  // An active job's info.json changes with every poll cycle that confirms
+  // its state (confirmed_at), and those cycles invalidate nothing: like
+  // status, it is served with direct I/O so that the kernel never trims it
+  // to a size it cached up to a second ago (readdirplus hands sizes out
+  // with every listing).
+  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
+    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/info.json is read-only");
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    auto text = render(source_.logs().tracker_links(*id_));
+    if (!text.ok()) return text.error();
+    return std::unique_ptr<OpenFile>(std::make_unique<SnapshotOpenFile>(std::move(*text), !is_final(*summary)));
   }
   std::chrono::milliseconds attr_ttl() const override { return stable() ? kStaticAttrTtl : kDefaultAttrTtl; }
   bool stable() const override {

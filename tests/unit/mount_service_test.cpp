@@ -192,6 +192,15 @@ TEST_F(MountServiceTest, APollerChangeInvalidatesOnlyTheChangedJobsFiles) {
   ASSERT_TRUE(opened.ok());
   EXPECT_TRUE(opened->direct_io);  // its line may grow: never trimmed to a cached size
   service->ns().release(opened->handle);
+  // info.json too: confirmed_at in it moved without any invalidation.
+  auto info = service->ns().lookup(job_dir->ino, "info.json");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->mtime, clock_.now());
+  opened = service->ns().open(info->ino, fs::OpenRequest{});
+  ASSERT_TRUE(opened.ok());
+  EXPECT_TRUE(opened->direct_io);
+  EXPECT_EQ(read(*service, "jobs/" + one.id + "/info.json").size(), service->ns().getattr(info->ino)->size);
+  service->ns().release(opened->handle);
 
   // Final: long lifetimes, page cache allowed.
   alpha_remote_->answer_ok(backend::kSqueuePollArgv,
