@@ -235,6 +235,12 @@ TEST_F(MountServiceLogsTest, SixteenReadersWhileTheLogGrowsSeeCleanPrefixes) {
     for (std::size_t end = 20; end <= full.size(); end += 97) {
       remote_->set_file(log_path_, full.substr(0, end));
       service_->log_follower("alpha")->tick();
+      // Let a reader finish one read at this size before the log grows
+      // again (bounded): on a loaded machine the ticks could otherwise all
+      // pass before the readers ran, and nothing would have raced.
+      const int seen = reads.load();
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (reads.load() == seen && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
     }
     remote_->set_file(log_path_, full);
     service_->log_follower("alpha")->tick();
