@@ -2,6 +2,7 @@
 // build the MountService with SSH remotes, and hand it to the FUSE adapter.
 //
 //   mmcfs [-f] [-d] [--debug] [--allow-other] [--config FILE] [--state DIR] MOUNTPOINT
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,6 +106,12 @@ int parse_args(int argc, char** argv, Args* out) {
 
 int main(int argc, char** argv) {
   using namespace mmcfs;
+  // Up to 16 FUSE worker threads plus the monitors and pollers would each
+  // get a malloc arena of their own (glibc: 8 per core), every one keeping
+  // freed memory resident; two suffice for this mostly idle, lock-serialised
+  // process (bench/meta: the memory goal of issue 4). MALLOC_ARENA_MAX in
+  // the environment still wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   Args args;
   if (int rc = parse_args(argc, argv, &args); rc >= 0) return rc;
   if (args.config_path.empty()) args.config_path = config::default_config_path();

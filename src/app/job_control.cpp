@@ -33,8 +33,9 @@ JobControl::JobControl(backend::JobStore& jobs, const Clock& clock, std::map<std
       refresh_bound_(refresh_bound) {}
 
 Status JobControl::control(const std::string& job_id, const std::string& word) {
-  auto job = jobs_.get(job_id);
-  if (!job) return make_error(Errc::kNotFound, "no job " + job_id);
+  auto summary = jobs_.summary(job_id);  // refresh and cancel need no texts
+  if (!summary) return make_error(Errc::kNotFound, "no job " + job_id);
+  const backend::JobRecord* job = &summary->record;
   auto cluster = clusters_.find(job->cluster);
   if (cluster == clusters_.end()) {
     return refused(job_id, word,
@@ -58,8 +59,8 @@ std::string JobControl::wait_for_cycle(const Cluster& cluster, std::chrono::mill
 }
 
 std::string JobControl::state_of(const std::string& job_id) const {
-  auto job = jobs_.get(job_id);
-  return job ? one_line(fs::render_job_status(*job)) : "gone";
+  auto job = jobs_.summary(job_id);
+  return job ? one_line(fs::render_job_status(job->record)) : "gone";
 }
 
 Status JobControl::refresh(const backend::JobRecord& job, const Cluster& cluster) {
@@ -124,8 +125,8 @@ Status JobControl::cancel(const backend::JobRecord& job, const Cluster& cluster)
       said += "; the status is not confirmed yet: " + why;
       break;
     }
-    auto now = jobs_.get(job.id);
-    if (!now || has_ended(*now)) break;
+    auto now = jobs_.summary(job.id);
+    if (!now || has_ended(now->record)) break;
     if (Steady::now() + kCancelRecheck >= deadline) {
       said += "; SLURM is still ending it (echo refresh > ctl later shows the end)";
       break;
@@ -164,8 +165,8 @@ std::vector<fs::ControlOutcome> JobControl::recent_outcomes(const std::string& j
 
 std::vector<std::string> JobControl::archived_jobs() const {
   std::vector<std::string> ids;
-  for (const auto& job : jobs_.list(/*include_archived=*/true)) {
-    if (job.archived) ids.push_back(job.id);
+  for (const auto& job : jobs_.summaries(/*include_archived=*/true)) {
+    if (job->record.archived) ids.push_back(job->record.id);
   }
   return ids;
 }

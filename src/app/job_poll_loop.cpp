@@ -101,7 +101,8 @@ backend::PollStats JobPollLoop::poll_once() {
   }
   std::vector<std::string> changed = stats.changed_ids;
   if (health_flipped) {
-    for (const auto& job : jobs_.list(/*include_archived=*/true)) {
+    for (const auto& summary : jobs_.summaries(/*include_archived=*/true)) {
+      const backend::JobRecord& job = summary->record;
       if (job.cluster == cluster_.name && !backend::job_state::is_final(job.state)) changed.push_back(job.id);
     }
     std::sort(changed.begin(), changed.end());

@@ -52,7 +52,8 @@ std::set<std::string> LogFollower::pending_final() const {
 
 void LogFollower::rescan_jobs() {
   std::set<std::string> pending;
-  for (const auto& job : list_jobs_()) {
+  for (const auto& summary : list_jobs_()) {
+    const backend::JobRecord& job = summary->record;
     if (job.cluster != cluster_ || job.slurm_id.empty()) continue;
     if (backend::job_state::is_final(job.state) && !logs_.complete(job.id)) pending.insert(job.id);
     // Links not scanned up to the cached size (a run stopped before it): scan.

@@ -47,7 +47,8 @@ inline constexpr std::chrono::milliseconds kFollowMaxBackoff{30'000};
 class LogFollower {
  public:
   using GetJob = std::function<std::optional<backend::JobRecord>(const std::string& id)>;
-  using ListJobs = std::function<std::vector<backend::JobRecord>()>;
+  // Summaries: the follower needs no job's texts.
+  using ListJobs = std::function<std::vector<backend::JobSummaryRef>()>;
   using Invalidate = std::function<void(const std::string& job_id, bool files_changed)>;
 
   // `bound` limits each refresh (the cluster's command timeout in production).

@@ -22,7 +22,7 @@ class PollingLaunchTrigger final : public fs::LaunchTrigger {
     auto outcome = inner_.launch(file_name, text);
     if (outcome.ok() && !outcome->in_doubt) {
       if (auto job = service_.job(outcome->job_id)) {
-        if (JobPollLoop* poller = service_.job_poller(job->cluster)) poller->poll_now();
+        if (JobPollLoop* poller = service_.job_poller(job->record.cluster)) poller->poll_now();
       }
     }
     return outcome;
@@ -93,8 +93,13 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
     s.followers_.emplace(
         cluster.name,
         std::make_unique<LogFollower>(
-            cluster.name, *s.job_logs_, [raw = &s](const std::string& id) { return raw->jobs_->get(id); },
-            [raw = &s] { return raw->jobs_->list(true); }, clock,
+            cluster.name, *s.job_logs_,
+            [raw = &s](const std::string& id) -> std::optional<backend::JobRecord> {
+              auto summary = raw->jobs_->summary(id);  // no texts needed: no disk read
+              if (!summary) return std::nullopt;
+              return summary->record;
+            },
+            [raw = &s] { return raw->jobs_->summaries(/*include_archived=*/true); }, clock,
             [raw = &s](const std::string& id, bool files_changed) { raw->invalidate_job_log(id, files_changed); },
             std::chrono::duration_cast<std::chrono::milliseconds>(cluster.command_timeout)));
   }
@@ -156,7 +161,8 @@ std::string MountService::stats_text() const {
   in.commands = counters_->commands();
   in.read_bytes = counters_->read_bytes();
   for (const auto& [name, poller] : pollers_) in.polls[name] = poller->loop_stats();
-  for (const auto& job : jobs_->list(/*include_archived=*/true)) {
+  for (const auto& summary : jobs_->summaries(/*include_archived=*/true)) {
+    const backend::JobRecord& job = summary->record;
     ++in.jobs_by_state[job.state];
     if (job.archived) ++in.jobs_archived;
   }
@@ -184,7 +190,8 @@ void MountService::invalidate_jobs(const std::vector<std::string>& job_ids) {
 
 std::vector<std::string> MountService::active_job_ids(const std::string& cluster) const {
   std::vector<std::string> ids;
-  for (const auto& job : jobs_->list()) {
+  for (const auto& summary : jobs_->summaries()) {
+    const backend::JobRecord& job = summary->record;
     if (job.cluster == cluster && !backend::job_state::is_final(job.state)) ids.push_back(job.id);
   }
   return ids;
@@ -294,8 +301,8 @@ std::string MountService::launch_template(const std::string& project, const std:
   return launches_->launch_template(project, config_name);
 }
 
-std::vector<backend::JobRecord> MountService::project_jobs(const std::string& project) const {
-  return jobs_->list_project(project);
+std::vector<backend::JobSummaryRef> MountService::project_jobs(const std::string& project) const {
+  return jobs_->project_summaries(project);
 }
 
 Result<std::shared_ptr<fs::DropZoneDir>> MountService::drop_zone(const std::string& project) {

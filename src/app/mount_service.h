@@ -81,8 +81,9 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   const std::vector<config::ClusterConfig>& clusters() const override { return config_.clusters; }
   backend::ClusterSnapshot snapshot(const std::string& cluster) const override;
   // JobSource
-  std::vector<backend::JobRecord> jobs() const override { return jobs_->list(); }
-  std::optional<backend::JobRecord> job(const std::string& id) const override { return jobs_->get(id); }
+  std::vector<backend::JobSummaryRef> jobs() const override { return jobs_->summaries(); }
+  backend::JobSummaryRef job(const std::string& id) const override { return jobs_->summary(id); }
+  std::optional<backend::JobRecord> job_record(const std::string& id) const override { return jobs_->get(id); }
   std::string status_note(const backend::JobRecord& job) const override;
   fs::JobLogSource& logs() override { return *job_logs_; }
   // ProjectSource
@@ -91,7 +92,7 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   Status remove_project(const std::string& name) override;
   std::string launch_template(const std::string& project) const override;
   std::string launch_template(const std::string& project, const std::string& config_name) const override;
-  std::vector<backend::JobRecord> project_jobs(const std::string& project) const override;
+  std::vector<backend::JobSummaryRef> project_jobs(const std::string& project) const override;
   Result<std::shared_ptr<fs::DropZoneDir>> drop_zone(const std::string& project) override;
 
  private:

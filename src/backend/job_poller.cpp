@@ -99,11 +99,14 @@ bool JobPoller::accounting_disabled(const std::string& cluster) const {
 }
 
 std::vector<JobRecord> JobPoller::active_jobs(const std::string& cluster) const {
+  // Summaries (no texts): modify_batch() applies the outcome to the current
+  // record at write time.
   std::vector<JobRecord> active;
-  for (JobRecord& j : jobs_.list(/*include_archived=*/true)) {
+  for (const JobSummaryRef& summary : jobs_.summaries(/*include_archived=*/true)) {
+    const JobRecord& j = summary->record;
     if (j.cluster == cluster && !j.slurm_id.empty() && !job_state::is_final(j.state) &&
         j.state != job_state::kUnknown) {
-      active.push_back(std::move(j));
+      active.push_back(j);
     }
   }
   return active;
@@ -162,7 +165,8 @@ void JobPoller::write(const Outcomes& outcomes, WallTime now, PollStats& stats) 
   stats.jobs_confirmed += confirmed;
   stats.jobs_updated += static_cast<int>(changed->size());
   for (const std::string& id : *changed) {
-    if (auto j = jobs_.get(id); j && (job_state::is_final(j->state) || j->state == job_state::kUnknown)) {
+    if (auto s = jobs_.summary(id); s && (job_state::is_final(s->record.state) || s->record.state == job_state::kUnknown)) {
+      const JobRecord* j = &s->record;
       log::info("{}: SLURM job {} on {} is {}", j->id, j->slurm_id, j->cluster, j->state);
     }
   }

@@ -39,7 +39,14 @@ constexpr const char* kColumns =
     " commit_sha, script, command, source_file, submitted_at_ms, updated_at_ms, started_at_ms,"
     " ended_at_ms, archived, confirmed_at_ms";
 
-JobRecord read_row(const sql::Statement& st) {
+// As kColumns, with the byte sizes of the texts kept on disk in place of
+// the texts (columns 9, 10 and 12).
+constexpr const char* kSummaryColumns =
+    "seq, id, token, project, cluster, slurm_id, state, reason, exit_code, length(CAST(launch_text AS BLOB)),"
+    " length(CAST(spec_yaml AS BLOB)), commit_sha, length(CAST(script AS BLOB)), command, source_file,"
+    " submitted_at_ms, updated_at_ms, started_at_ms, ended_at_ms, archived, confirmed_at_ms";
+
+JobRecord read_row(const sql::Statement& st, bool summary = false) {
   JobRecord j;
   j.seq = st.integer(0);
   j.id = st.text(1);
@@ -50,10 +57,12 @@ JobRecord read_row(const sql::Statement& st) {
   j.state = st.text(6);
   j.reason = st.text(7);
   if (auto code = st.optional_integer(8)) j.exit_code = static_cast<int>(*code);
-  j.launch_text = st.text(9);
-  j.spec_yaml = st.text(10);
+  if (!summary) {
+    j.launch_text = st.text(9);
+    j.spec_yaml = st.text(10);
+    j.script = st.text(12);
+  }
   j.commit = st.text(11);
-  j.script = st.text(12);
   j.command = st.text(13);
   j.source_file = st.text(14);
   j.submitted_at = from_ms(st.integer(15));
@@ -96,14 +105,43 @@ Result<std::unique_ptr<JobStore>> JobStore::open(StateStore& db, const Clock& cl
   return store;
 }
 
+JobSummaryRef JobStore::summarize(JobRecord job) {
+  auto summary = std::make_shared<JobSummary>();
+  summary->sizes = JobTextSizes{job.launch_text.size(), job.spec_yaml.size(), job.script.size()};
+  job.launch_text = std::string();
+  job.spec_yaml = std::string();
+  job.script = std::string();
+  summary->record = std::move(job);
+  return summary;
+}
+
+JobRecord JobStore::with_texts(const JobSummary& summary) const {
+  JobRecord j = summary.record;
+  db_.with_db([&](sqlite3* db) {
+    sql::Statement st(db, "SELECT launch_text, spec_yaml, script FROM jobs WHERE id = ?1");
+    if (!st.ok()) return;
+    st.bind(1, j.id);
+    if (st.step() != SQLITE_ROW) return;
+    j.launch_text = st.text(0);
+    j.spec_yaml = st.text(1);
+    j.script = st.text(2);
+  });
+  return j;
+}
+
 Status JobStore::load() {
   return db_.with_db([this](sqlite3* db) -> Status {
-    sql::Statement st(db, (std::string("SELECT ") + kColumns + " FROM jobs ORDER BY seq").c_str());
+    sql::Statement st(db, (std::string("SELECT ") + kSummaryColumns + " FROM jobs ORDER BY seq").c_str());
     if (!st.ok()) return st.error("load jobs");
     int rc;
     while ((rc = st.step()) == SQLITE_ROW) {
-      JobRecord j = read_row(st);
-      jobs_.emplace(j.id, std::move(j));
+      auto summary = std::make_shared<JobSummary>();
+      summary->record = read_row(st, /*summary=*/true);
+      summary->sizes = JobTextSizes{static_cast<std::uint64_t>(st.integer(9)),
+                                    static_cast<std::uint64_t>(st.integer(10)),
+                                    static_cast<std::uint64_t>(st.integer(12))};
+      std::string id = summary->record.id;
+      jobs_.emplace(std::move(id), std::move(summary));
     }
     if (rc != SQLITE_DONE) return st.error("load jobs");
     sql::Statement last(db, "SELECT project, spec_yaml FROM project_last_launch");
@@ -130,9 +168,17 @@ const char* const kUpdateSql =
     " exit_code=?9, launch_text=?10, spec_yaml=?11, commit_sha=?12, script=?13, command=?14,"
     " source_file=?15, submitted_at_ms=?16, updated_at_ms=?17, started_at_ms=?18,"
     " ended_at_ms=?19, archived=?20, confirmed_at_ms=?21 WHERE seq=?1 AND id=?2";
+// As kUpdateSql, leaving the texts kept on disk (?10, ?11, ?13) as they are:
+// for records rebuilt from a summary, whose texts are empty.
+const char* const kUpdateFieldsSql =
+    "UPDATE jobs SET token=?3, project=?4, cluster=?5, slurm_id=?6, state=?7, reason=?8,"
+    " exit_code=?9, commit_sha=?12, command=?14,"
+    " source_file=?15, submitted_at_ms=?16, updated_at_ms=?17, started_at_ms=?18,"
+    " ended_at_ms=?19, archived=?20, confirmed_at_ms=?21 WHERE seq=?1 AND id=?2";
 
-// Runs `st` (kInsertSql or kUpdateSql, freshly prepared or reset) for `j`.
-Status write_with(sqlite3* db, sql::Statement& st, const JobRecord& j, bool insert) {
+// Runs `st` (kInsertSql, kUpdateSql or, with texts false, kUpdateFieldsSql;
+// freshly prepared or reset) for `j`.
+Status write_with(sqlite3* db, sql::Statement& st, const JobRecord& j, bool insert, bool texts = true) {
   st.bind(1, j.seq);
   st.bind(2, j.id);
   st.bind(3, j.token);
@@ -142,10 +188,12 @@ Status write_with(sqlite3* db, sql::Statement& st, const JobRecord& j, bool inse
   st.bind(7, j.state);
   st.bind(8, j.reason);
   st.bind(9, j.exit_code ? std::optional<std::int64_t>(*j.exit_code) : std::nullopt);
-  st.bind(10, j.launch_text);
-  st.bind(11, j.spec_yaml);
+  if (texts) {
+    st.bind(10, j.launch_text);
+    st.bind(11, j.spec_yaml);
+    st.bind(13, j.script);
+  }
   st.bind(12, j.commit);
-  st.bind(13, j.script);
   st.bind(14, j.command);
   st.bind(15, j.source_file);
   st.bind(16, to_ms(j.submitted_at));
@@ -171,21 +219,23 @@ Result<std::vector<std::string>> JobStore::modify_batch(
     const std::vector<std::pair<std::string, Modifier>>& modifiers) {
   std::lock_guard lock(mu_);
   WallTime now = clock_.now();
-  // The new records, by kind; memory is replaced only after COMMIT.
-  std::vector<JobRecord> rewritten, confirmed;
+  // The new records, by kind; memory is replaced only after COMMIT. They are
+  // built from the summaries (texts empty), so the texts on disk are left
+  // as they are (kUpdateFieldsSql) and the sizes carried over.
+  std::vector<std::pair<JobRecord, JobTextSizes>> rewritten, confirmed;
   for (const auto& [id, modify] : modifiers) {
     auto it = jobs_.find(id);
     if (it == jobs_.end()) continue;
-    JobRecord next = it->second;
+    JobRecord next = it->second->record;
     switch (modify(next)) {
       case Modified::kNothing:
         break;
       case Modified::kConfirmedOnly:
-        confirmed.push_back(std::move(next));
+        confirmed.emplace_back(std::move(next), it->second->sizes);
         break;
       case Modified::kRecord:
         next.updated_at = now;
-        rewritten.push_back(std::move(next));
+        rewritten.emplace_back(std::move(next), it->second->sizes);
         break;
     }
   }
@@ -193,15 +243,15 @@ Result<std::vector<std::string>> JobStore::modify_batch(
   Status s = db_.with_db([&](sqlite3* db) -> Status {
     if (auto begin = sql::exec(db, "BEGIN IMMEDIATE"); !begin.ok()) return begin;
     Status body = [&]() -> Status {
-      sql::Statement update(db, kUpdateSql);
+      sql::Statement update(db, kUpdateFieldsSql);
       if (!update.ok()) return update.error("prepare job write");
-      for (const JobRecord& j : rewritten) {
+      for (const auto& [j, sizes] : rewritten) {
         update.reset();
-        if (auto w = write_with(db, update, j, false); !w.ok()) return w;
+        if (auto w = write_with(db, update, j, false, /*texts=*/false); !w.ok()) return w;
       }
       sql::Statement st(db, "UPDATE jobs SET confirmed_at_ms = ?1 WHERE id = ?2");
       if (!st.ok()) return st.error("prepare confirm");
-      for (const JobRecord& j : confirmed) {
+      for (const auto& [j, sizes] : confirmed) {
         st.reset();
         st.bind(1, to_ms(j.confirmed_at));
         st.bind(2, j.id);
@@ -217,11 +267,18 @@ Result<std::vector<std::string>> JobStore::modify_batch(
   });
   if (!s.ok()) return s.error();
   std::vector<std::string> changed;
-  for (JobRecord& j : rewritten) {
+  auto keep = [this](JobRecord& j, const JobTextSizes& sizes) {
+    auto summary = std::make_shared<JobSummary>();
+    summary->sizes = sizes;
+    std::string id = j.id;
+    summary->record = std::move(j);
+    jobs_[id] = std::move(summary);
+  };
+  for (auto& [j, sizes] : rewritten) {
     changed.push_back(j.id);
-    jobs_[j.id] = std::move(j);
+    keep(j, sizes);
   }
-  for (JobRecord& j : confirmed) jobs_[j.id] = std::move(j);
+  for (auto& [j, sizes] : confirmed) keep(j, sizes);
   return changed;
 }
 
@@ -240,7 +297,7 @@ Result<JobRecord> JobStore::insert(JobRecord job, const std::string& name_for_id
   job.token = new_token();
   job.submitted_at = job.updated_at = clock_.now();
   if (auto s = write(job, true); !s.ok()) return s.error();
-  jobs_.emplace(job.id, job);
+  jobs_.emplace(job.id, summarize(job));
   return job;
 }
 
@@ -251,7 +308,7 @@ Status JobStore::update(const JobRecord& job) {
   JobRecord updated = job;
   updated.updated_at = clock_.now();
   if (auto s = write(updated, false); !s.ok()) return s;
-  it->second = std::move(updated);
+  it->second = summarize(std::move(updated));
   return Status::Ok();
 }
 
@@ -268,17 +325,42 @@ Status JobStore::remove(const std::string& id) {
   return s;
 }
 
+JobSummaryRef JobStore::summary(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : it->second;
+}
+
+std::vector<JobSummaryRef> JobStore::summaries(bool include_archived) const {
+  std::lock_guard lock(mu_);
+  std::vector<JobSummaryRef> out;
+  out.reserve(jobs_.size());
+  for (const auto& [id, j] : jobs_) {
+    if (include_archived || !j->record.archived) out.push_back(j);
+  }
+  return out;
+}
+
+std::vector<JobSummaryRef> JobStore::project_summaries(const std::string& project) const {
+  std::lock_guard lock(mu_);
+  std::vector<JobSummaryRef> out;
+  for (const auto& [id, j] : jobs_) {
+    if (j->record.project == project && !j->record.archived) out.push_back(j);
+  }
+  return out;
+}
+
 std::optional<JobRecord> JobStore::get(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return std::nullopt;
-  return it->second;
+  return with_texts(*it->second);
 }
 
 std::optional<JobRecord> JobStore::find_by_token(const std::string& token) const {
   std::lock_guard lock(mu_);
   for (const auto& [id, j] : jobs_) {
-    if (j.token == token) return j;
+    if (j->record.token == token) return with_texts(*j);
   }
   return std::nullopt;
 }
@@ -287,7 +369,7 @@ std::vector<JobRecord> JobStore::list(bool include_archived) const {
   std::lock_guard lock(mu_);
   std::vector<JobRecord> out;
   for (const auto& [id, j] : jobs_) {
-    if (include_archived || !j.archived) out.push_back(j);
+    if (include_archived || !j->record.archived) out.push_back(with_texts(*j));
   }
   return out;
 }
@@ -296,7 +378,7 @@ std::vector<JobRecord> JobStore::list_project(const std::string& project) const 
   std::lock_guard lock(mu_);
   std::vector<JobRecord> out;
   for (const auto& [id, j] : jobs_) {
-    if (j.project == project && !j.archived) out.push_back(j);
+    if (j->record.project == project && !j->record.archived) out.push_back(with_texts(*j));
   }
   return out;
 }
@@ -305,7 +387,7 @@ std::vector<JobRecord> JobStore::in_state(const std::string& state) const {
   std::lock_guard lock(mu_);
   std::vector<JobRecord> out;
   for (const auto& [id, j] : jobs_) {
-    if (j.state == state) out.push_back(j);
+    if (j->record.state == state) out.push_back(with_texts(*j));
   }
   return out;
 }

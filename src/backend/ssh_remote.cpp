@@ -107,6 +107,8 @@ Result<CommandResult> SshRemote::run_command(const std::vector<std::string>& arg
     }
   }
   const std::string command = shell_join(argv);
+  // One line per command asked for (bench/meta counts them with --debug).
+  log::debug("ssh {}: remote command `{}`", options_.cluster_name, command.substr(0, 120));
 
   Turn turn(*this, deadline);
   if (!turn.held()) {
@@ -153,6 +155,8 @@ Result<FileChunk> SshRemote::read_range(const std::string& path, std::uint64_t o
   } else if (sftp_path.starts_with("~/")) {
     sftp_path.erase(0, 2);
   }
+
+  log::debug("ssh {}: remote command `sftp read {} at {}`", options_.cluster_name, path, offset);
 
   Turn turn(*this, deadline);
   if (!turn.held()) {

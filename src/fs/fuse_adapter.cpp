@@ -84,8 +84,11 @@ OpenRequest to_request(int flags) {
 
 void set_open_flags(fuse_file_info* fi, const Opened& opened) {
   fi->fh = opened.handle;
-  fi->keep_cache = opened.keep_cache ? 1 : 0;  // rendered per open unless the bytes never change
+  fi->keep_cache = opened.keep_cache ? 1 : 0;  // else rendered per open: never serve stale pages
   fi->direct_io = opened.direct_io ? 1 : 0;
+  // close() of a read-only descriptor has nothing to do (only a written
+  // launch file acts on close): spare the kernel's FLUSH round trip.
+  fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY ? 1 : 0;
 }
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -188,7 +191,10 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   handle->entries.push_back(DirEntry{"..", ino, NodeKind::kDirectory});
   for (auto& e : *entries) handle->entries.push_back(std::move(e));
   fi->fh = reinterpret_cast<std::uint64_t>(handle);
-  fi->cache_readdir = 0;
+  // A stable directory's listing may stay in the kernel's cache.
+  bool stable = core(req).stable(ino);
+  fi->cache_readdir = stable ? 1 : 0;
+  fi->keep_cache = stable ? 1 : 0;
   if (fuse_reply_open(req, fi) == -ENOENT) delete handle;
 }
 
@@ -204,6 +210,33 @@ void op_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_in
     size_t need = fuse_add_direntry(req, buf.data() + used, size - used, e.name.c_str(), &st,
                                     static_cast<off_t>(i + 1));
     if (need > size - used) break;
+    used += need;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+// As readdir, with each entry's attributes, so that `ls -l` and `find`
+// need no LOOKUP per entry (the kernel asks for this when it sees lookups
+// following a readdir). An entry whose attributes cannot be had is sent
+// without them (ino 0): the kernel then looks it up as usual.
+void op_readdirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  auto* handle = reinterpret_cast<DirHandle*>(fi->fh);
+  std::vector<char> buf(size);
+  size_t used = 0;
+  for (size_t i = static_cast<size_t>(off); i < handle->entries.size(); ++i) {
+    const DirEntry& d = handle->entries[i];
+    fuse_entry_param e{};
+    bool dots = d.name == "." || d.name == "..";
+    Result<Attr> attr = dots ? Result<Attr>(make_error(Errc::kNotFound, "")) : core(req).getattr(d.ino);
+    if (attr.ok()) {
+      e = to_entry(*attr);
+    } else {
+      e.attr.st_ino = d.ino;
+      e.attr.st_mode = d.kind == NodeKind::kDirectory ? S_IFDIR : d.kind == NodeKind::kSymlink ? S_IFLNK : S_IFREG;
+    }
+    size_t need = fuse_add_direntry_plus(req, buf.data() + used, size - used, d.name.c_str(), &e,
+                                         static_cast<off_t>(i + 1));
+    if (need > size - used) break;  // not sent: the kernel did not count a lookup
     used += need;
   }
   fuse_reply_buf(req, buf.data(), used);
@@ -262,16 +295,9 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
   reply_status(req, "rename", core(req).rename(parent, name, new_parent, new_name));
 }
 void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM); }
-void op_setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) { fuse_reply_err(req, ENOTSUP); }
-void op_removexattr(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, ENOTSUP); }
-void op_getxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, ENODATA); }
-void op_listxattr(fuse_req_t req, fuse_ino_t, size_t size) {
-  if (size == 0) {
-    fuse_reply_xattr(req, 0);
-  } else {
-    fuse_reply_buf(req, nullptr, 0);
-  }
-}
+// No extended attributes: the xattr operations are left unset, so libfuse
+// answers ENOSYS once and the kernel then answers EOPNOTSUPP itself, without
+// a round trip (`ls -l` asks for security.selinux and the ACLs of every file).
 
 fuse_lowlevel_ops make_ops() {
   fuse_lowlevel_ops ops{};
@@ -288,6 +314,7 @@ fuse_lowlevel_ops make_ops() {
   ops.release = op_release;
   ops.opendir = op_opendir;
   ops.readdir = op_readdir;
+  ops.readdirplus = op_readdirplus;
   ops.releasedir = op_releasedir;
   ops.statfs = op_statfs;
   ops.mknod = op_mknod;
@@ -297,10 +324,6 @@ fuse_lowlevel_ops make_ops() {
   ops.symlink = op_symlink;
   ops.rename = op_rename;
   ops.link = op_link;
-  ops.setxattr = op_setxattr;
-  ops.removexattr = op_removexattr;
-  ops.getxattr = op_getxattr;
-  ops.listxattr = op_listxattr;
   return ops;
 }
 

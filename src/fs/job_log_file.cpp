@@ -43,19 +43,19 @@ class JobLogFile final : public FileNode {
     LogView view = logs_.log_view(id_);
     auto bytes = logs_.read_log(id_, 0, static_cast<std::size_t>(view.size));
     if (!bytes.ok()) return bytes.error();
-    return FileContent{std::move(*bytes), mtime(*job, view)};
+    return FileContent{std::move(*bytes), mtime(job->record, view)};
   }
   Result<FileStat> stat() const override {
     auto job = lookup_(id_);
     if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
     LogView view = logs_.log_view(id_);
-    return FileStat{view.size, mtime(*job, view), 0444};
+    return FileStat{view.size, mtime(job->record, view), 0444};
   }
   Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
     if (request.write || request.truncate) return make_error(Errc::kReadOnly, "the log is read-only");
     auto job = lookup_(id_);
     if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    if (!logs_.log_view(id_).complete) logs_.refresh_for_open(*job);
+    if (!logs_.log_view(id_).complete) logs_.refresh_for_open(job->record);
     const LogView view = logs_.log_view(id_);
     return std::unique_ptr<OpenFile>(std::make_unique<JobLogOpenFile>(logs_, id_, view.complete || !view.rewritten));
   }
@@ -83,7 +83,7 @@ class JobLinksFile final : public FileNode {
     auto job = lookup_(id_);
     if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
     LogView view = logs_.log_view(id_);
-    return FileContent{backend::render_links_text(logs_.tracker_links(id_)), std::max(job->submitted_at, view.mtime)};
+    return FileContent{backend::render_links_text(logs_.tracker_links(id_)), std::max(job->record.submitted_at, view.mtime)};
   }
   std::chrono::milliseconds attr_ttl() const override {
     return logs_.log_view(id_).complete ? kStaticAttrTtl : kDefaultAttrTtl;

@@ -64,8 +64,9 @@ class JobLogSource {
   virtual void release(const std::string& job_id) = 0;
 };
 
-// Looks a job up (the jobs tree's JobSource::job).
-using JobLookup = std::function<std::optional<backend::JobRecord>(const std::string& id)>;
+// Looks a job's summary up (the jobs tree's JobSource::job): nullptr if none.
+// The log files need no texts.
+using JobLookup = std::function<backend::JobSummaryRef(const std::string& id)>;
 
 std::shared_ptr<FileNode> make_job_log_file(JobLookup lookup, JobLogSource& logs, std::string job_id);
 std::shared_ptr<FileNode> make_job_links_file(JobLookup lookup, JobLogSource& logs, std::string job_id);

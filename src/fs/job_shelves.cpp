@@ -3,31 +3,36 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <mutex>
+
 namespace mmcfs::fs {
 namespace {
 
-// A job's directory with ctl added.
+// A job's directory with ctl added; ctl is made once, with it.
 class JobDirWithCtl final : public DirNode {
  public:
-  JobDirWithCtl(std::shared_ptr<DirNode> inner, JobController& controller, std::string id, WallTime mounted_at)
-      : inner_(std::move(inner)), controller_(controller), id_(std::move(id)), mounted_at_(mounted_at) {}
+  JobDirWithCtl(std::shared_ptr<DirNode> inner, JobController& controller, const std::string& id, WallTime mounted_at)
+      : inner_(std::move(inner)), ctl_(make_job_ctl_file(controller, id, mounted_at)) {}
   std::vector<Child> children() const override {
     auto out = inner_->children();
-    out.emplace_back("ctl", make_job_ctl_file(controller_, id_, mounted_at_));
+    out.emplace_back("ctl", ctl_);
     return out;
   }
   Result<std::shared_ptr<Node>> child(std::string_view name) const override {
-    if (name == "ctl") return std::shared_ptr<Node>(make_job_ctl_file(controller_, id_, mounted_at_));
+    if (name == "ctl") return ctl_;
     return inner_->child(name);
   }
   WallTime mtime() const override { return inner_->mtime(); }
   std::chrono::milliseconds attr_ttl() const override { return inner_->attr_ttl(); }
+  // The listing (the inner one plus ctl) is as stable as the inner one; ctl
+  // itself never is (its bytes change with every request).
+  bool stable() const override { return inner_->stable(); }
+  const DirNode* inner() const { return inner_.get(); }
 
  private:
   const std::shared_ptr<DirNode> inner_;
-  JobController& controller_;
-  const std::string id_;
-  const WallTime mounted_at_;
+  const std::shared_ptr<Node> ctl_;
 };
 
 class JobShelf final : public DirNode {
@@ -39,15 +44,37 @@ class JobShelf final : public DirNode {
   bool is_archive() const { return jobs_dir_ == nullptr; }
   const char* shelf_name() const { return is_archive() ? "archive" : "jobs"; }
 
+  // The listings are asked for before taking mu_ (which guards only dirs_).
   std::vector<Child> children() const override {
+    std::vector<Child> inner;
+    std::vector<std::string> archived;
+    if (is_archive()) {
+      archived = controller_.archived_jobs();
+    } else {
+      inner = jobs_dir_->children();
+    }
     std::vector<Child> out;
-    if (!is_archive()) {
-      for (auto& [name, node] : jobs_dir_->children()) out.emplace_back(name, with_ctl(name, node));
-      return out;
+    std::lock_guard lock(mu_);
+    std::map<std::string, std::shared_ptr<JobDirWithCtl>, std::less<>> listed;  // the next dirs_
+    if (is_archive()) {
+      for (const auto& id : archived) {
+        auto dir = wrap_locked(id, nullptr);
+        listed.emplace(id, dir);
+        out.emplace_back(id, std::move(dir));
+      }
+    } else {
+      for (auto& [name, node] : inner) {
+        auto dir = std::dynamic_pointer_cast<DirNode>(node);
+        if (!dir) {
+          out.emplace_back(name, std::move(node));
+          continue;
+        }
+        auto wrapped = wrap_locked(name, std::move(dir));
+        listed.emplace(name, wrapped);
+        out.emplace_back(name, std::move(wrapped));
+      }
     }
-    for (const auto& id : controller_.archived_jobs()) {
-      out.emplace_back(id, with_ctl(id, make_job_dir(source_, id)));
-    }
+    dirs_ = std::move(listed);  // jobs that left this shelf: forget their nodes
     return out;
   }
 
@@ -55,11 +82,15 @@ class JobShelf final : public DirNode {
     if (!is_archive()) {
       auto node = jobs_dir_->child(name);
       if (!node.ok()) return node.error();
-      return with_ctl(std::string(name), *node);
+      auto dir = std::dynamic_pointer_cast<DirNode>(*node);
+      if (!dir) return *node;
+      std::lock_guard lock(mu_);
+      return std::shared_ptr<Node>(wrap_locked(std::string(name), std::move(dir)));
     }
     auto job = source_.job(std::string(name));
-    if (!job || !job->archived) return make_error(Errc::kNotFound, "no archived job " + std::string(name));
-    return with_ctl(job->id, make_job_dir(source_, job->id));
+    if (!job || !job->record.archived) return make_error(Errc::kNotFound, "no archived job " + std::string(name));
+    std::lock_guard lock(mu_);
+    return std::shared_ptr<Node>(wrap_locked(job->record.id, nullptr));
   }
 
   WallTime mtime() const override { return is_archive() ? mounted_at_ : jobs_dir_->mtime(); }
@@ -90,16 +121,26 @@ class JobShelf final : public DirNode {
   }
 
  private:
-  std::shared_ptr<Node> with_ctl(const std::string& id, std::shared_ptr<Node> node) const {
-    auto dir = std::dynamic_pointer_cast<DirNode>(node);
-    if (!dir) return node;
-    return std::make_shared<JobDirWithCtl>(std::move(dir), controller_, id, mounted_at_);
+  // The job's directory with ctl, made once and kept (so that a lookup or
+  // listing allocates nothing, and the kernel-facing nodes stay the same).
+  // jobs/: over `inner`, the jobs tree's directory (it keeps one per job);
+  // kept while the jobs tree hands out that same node. archive/ (`inner`
+  // null): over a job directory made here, kept while the job stays archived.
+  std::shared_ptr<JobDirWithCtl> wrap_locked(const std::string& id, std::shared_ptr<DirNode> inner) const {
+    auto it = dirs_.find(id);
+    if (it != dirs_.end() && (inner == nullptr || it->second->inner() == inner.get())) return it->second;
+    if (inner == nullptr) inner = make_job_dir(source_, id);
+    auto made = std::make_shared<JobDirWithCtl>(std::move(inner), controller_, id, mounted_at_);
+    dirs_[id] = made;
+    return made;
   }
 
   const std::shared_ptr<DirNode> jobs_dir_;
   JobSource& source_;
   JobController& controller_;
   const WallTime mounted_at_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<JobDirWithCtl>, std::less<>> dirs_;  // GUARDED_BY(mu_), by id
 };
 
 }  // namespace

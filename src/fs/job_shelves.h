@@ -17,10 +17,13 @@
 //
 // The jobs shelf wraps the directory of jobs_tree.h (its listing and
 // lookups), adding ctl to each job's directory and the mv; the archive shelf
-// lists the controller's archived jobs with the same files.
+// lists the controller's archived jobs with the same files. Each shelf keeps
+// one wrapped directory (and one ctl) per job it lists, like the jobs tree
+// keeps its nodes: a listing or lookup allocates nothing for a known job.
 //
-// Thread rules: as the nodes they wrap; the controller is called with no
-// lock held.
+// Thread rules: as the nodes they wrap; a shelf's own mutex guards only its
+// kept directories; the controller and the wrapped listing are called with
+// no lock held.
 #pragma once
 
 #include <memory>

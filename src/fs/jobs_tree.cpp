@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-
-#include <functional>
+#include <map>
+#include <mutex>
 
 #include "common/text.h"
 
@@ -49,117 +49,278 @@ std::string yaml_to_json(const YAML::Node& node, int indent) {
 
 std::string optional_time(const std::optional<WallTime>& t) { return t ? json_string(iso8601_utc(*t)) : "null"; }
 
+Error job_gone(const std::string& id) { return make_error(Errc::kNotFound, "job " + id + " is gone"); }
+
+bool is_final(const backend::JobSummary& summary) { return backend::job_state::is_final(summary.record.state); }
+
+// One of a job's rendered files that shows only the record (launch.yaml,
+// script, command).
+struct JobFileKind {
+  std::string (*render)(const JobRecord&);
+  bool needs_texts;  // renders from launch_text, spec_yaml or script (read from disk)
+  // The size from the summary alone, where it is known there (else nullptr).
+  std::uint64_t (*known_size)(const backend::JobSummary&);
+};
+
 class JobFile final : public FileNode {
  public:
-  using Render = std::function<std::string(const JobRecord&)>;
-  // `confirmed_mtime`: the file shows the job's state (status, info.json),
-  // so its mtime is when SLURM last confirmed it.
-  JobFile(JobSource& source, std::string id, Render render, bool confirmed_mtime = false)
-      : source_(source), id_(std::move(id)), render_(std::move(render)), confirmed_mtime_(confirmed_mtime) {}
+  JobFile(JobSource& source, std::shared_ptr<const std::string> id, const JobFileKind& kind)
+      : source_(source), id_(std::move(id)), kind_(kind) {}
   Result<FileContent> content() const override {
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    return FileContent{render_(*job), confirmed_mtime_ ? backend::status_time(*job) : job->updated_at};
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    auto text = render(*summary);
+    if (!text.ok()) return text.error();
+    remember_size(summary, text->size());
+    return FileContent{std::move(*text), summary->record.updated_at};
+  }
+  // The size without reading the texts: known from the summary, or rendered
+  // once per version of the record (an update makes a new summary).
+  Result<FileStat> stat() const override {
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    if (kind_.known_size != nullptr) return FileStat{kind_.known_size(*summary), summary->record.updated_at, 0444};
+    {
+      std::lock_guard lock(mu_);
+      if (!sized_for_.owner_before(summary) && !summary.owner_before(sized_for_) && !sized_for_.expired()) {
+        return FileStat{size_, summary->record.updated_at, 0444};
+      }
+    }
+    auto text = render(*summary);
+    if (!text.ok()) return text.error();
+    remember_size(summary, text->size());
+    return FileStat{text->size(), summary->record.updated_at, 0444};
   }
   std::chrono::milliseconds attr_ttl() const override {
-    auto job = source_.job(id_);
-    return job ? ttl_for(*job) : kDefaultAttrTtl;
+    auto summary = source_.job(*id_);
+    return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
+  }
+  bool stable() const override {
+    auto summary = source_.job(*id_);
+    return summary && is_final(*summary);
   }
 
  private:
+  Result<std::string> render(const backend::JobSummary& summary) const {
+    if (!kind_.needs_texts) return kind_.render(summary.record);
+    auto whole = source_.job_record(*id_);
+    if (!whole) return job_gone(*id_);
+    return kind_.render(*whole);
+  }
+  void remember_size(const backend::JobSummaryRef& summary, std::uint64_t size) const {
+    if (kind_.known_size != nullptr) return;
+    std::lock_guard lock(mu_);
+    sized_for_ = summary;
+    size_ = size;
+  }
+
   JobSource& source_;
-  std::string id_;
-  Render render_;
-  bool confirmed_mtime_;
+  const std::shared_ptr<const std::string> id_;
+  const JobFileKind& kind_;
+  mutable std::mutex mu_;
+  mutable std::weak_ptr<const backend::JobSummary> sized_for_;  // GUARDED_BY(mu_)
+  mutable std::uint64_t size_ = 0;                              // GUARDED_BY(mu_)
 };
 
-// jobs/<id>/status: the record's state plus the source's staleness note.
+const JobFileKind kLaunchFile{[](const JobRecord& j) { return render_recorded_launch(j); }, true, nullptr};
+const JobFileKind kScriptFile{[](const JobRecord& j) { return j.script; }, true,
+                              [](const backend::JobSummary& s) { return s.sizes.script; }};
+const JobFileKind kCommandFile{[](const JobRecord& j) { return j.command.empty() ? std::string() : j.command + "\n"; },
+                               false, nullptr};
+
+// jobs/<id>/status: the record's state plus the source's staleness note,
+// rendered from the summary (no disk). Its mtime is when SLURM last
+// confirmed the state. Stable once the job is final (the note is empty for
+// final jobs: app/job_freshness.h).
 class JobStatusFile final : public FileNode {
  public:
-  JobStatusFile(JobSource& source, std::string id) : source_(source), id_(std::move(id)) {}
+  JobStatusFile(JobSource& source, std::shared_ptr<const std::string> id) : source_(source), id_(std::move(id)) {}
   Result<FileContent> content() const override {
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    return FileContent{render_job_status(*job, source_.status_note(*job)), backend::status_time(*job)};
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    const JobRecord& job = summary->record;
+    return FileContent{render_job_status(job, source_.status_note(job)), backend::status_time(job)};
   }
   // An active job's line may grow between a stat and a read (a new reason,
   // the age in the note), so it is served with direct I/O: the kernel never
   // trims it to a size it cached up to a second ago.
   Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
-    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + id_ + "/status is read-only");
-    auto job = source_.job(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    bool active = !backend::job_state::is_final(job->state);
+    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/status is read-only");
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    const JobRecord& job = summary->record;
     return std::unique_ptr<OpenFile>(
-        std::make_unique<SnapshotOpenFile>(render_job_status(*job, source_.status_note(*job)), active));
+        std::make_unique<SnapshotOpenFile>(render_job_status(job, source_.status_note(job)), !is_final(*summary)));
   }
   std::chrono::milliseconds attr_ttl() const override {
-    auto job = source_.job(id_);
-    return job ? ttl_for(*job) : kDefaultAttrTtl;
+    auto summary = source_.job(*id_);
+    return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
+  }
+  bool stable() const override {
+    auto summary = source_.job(*id_);
+    return summary && is_final(*summary);
   }
 
  private:
   JobSource& source_;
-  std::string id_;
+  const std::shared_ptr<const std::string> id_;
 };
 
-std::string launch_text(const JobRecord& j) { return render_recorded_launch(j); }
-std::string script_text(const JobRecord& j) { return j.script; }
-std::string command_text(const JobRecord& j) { return j.command.empty() ? "" : j.command + "\n"; }
-
-class JobDir final : public DirNode {
+// jobs/<id>/info.json: the whole record (its launch read from disk) and the
+// tracker links found in the log. Its size is rendered once per version of
+// the record AND of the links (the log follower changes those without
+// changing the record); its mtime is when SLURM last confirmed the state.
+// Direct I/O while the job is active; stable only when the job is final and
+// its log complete (no more links).
+class JobInfoFile final : public FileNode {
  public:
-  JobDir(JobSource& source, std::string id) : source_(source), id_(std::move(id)) {}
-  std::vector<Child> children() const override {
-    return {
-        {"status", std::make_shared<JobStatusFile>(source_, id_)},
-        {"info.json", std::make_shared<JobFile>(source_, id_,
-                                                [&logs = source_.logs()](const JobRecord& j) {
-                                                  return render_job_info(j, logs.tracker_links(j.id));
-                                                },
-                                                /*confirmed_mtime=*/true)},
-        {"launch.yaml", std::make_shared<JobFile>(source_, id_, launch_text)},
-        {"script", std::make_shared<JobFile>(source_, id_, script_text)},
-        {"command", std::make_shared<JobFile>(source_, id_, command_text)},
-        {"log", make_job_log_file(lookup(), source_.logs(), id_)},
-        {"links", make_job_links_file(lookup(), source_.logs(), id_)},
-    };
+  JobInfoFile(JobSource& source, std::shared_ptr<const std::string> id) : source_(source), id_(std::move(id)) {}
+  Result<FileContent> content() const override {
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    auto links = source_.logs().tracker_links(*id_);
+    auto text = render(links);
+    if (!text.ok()) return text.error();
+    remember_size(summary, std::move(links), text->size());
+    return FileContent{std::move(*text), backend::status_time(summary->record)};
   }
-  WallTime mtime() const override {
-    auto job = source_.job(id_);
-    return job ? job->submitted_at : WallTime{};
+  Result<FileStat> stat() const override {
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    auto links = source_.logs().tracker_links(*id_);
+    const WallTime mtime = backend::status_time(summary->record);
+    {
+      std::lock_guard lock(mu_);
+      if (!sized_for_.owner_before(summary) && !summary.owner_before(sized_for_) && !sized_for_.expired() &&
+          links == sized_links_) {
+        return FileStat{size_, mtime, 0444};
+      }
+    }
+    auto text = render(links);
+    if (!text.ok()) return text.error();
+    std::uint64_t size = text->size();
+    remember_size(summary, std::move(links), size);
+    return FileStat{size, mtime, 0444};
+  }
+  // An active job's info.json changes with every poll cycle that confirms
+  // its state (confirmed_at), and those cycles invalidate nothing: like
+  // status, it is served with direct I/O so that the kernel never trims it
+  // to a size it cached up to a second ago (readdirplus hands sizes out
+  // with every listing).
+  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
+    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/info.json is read-only");
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    auto text = render(source_.logs().tracker_links(*id_));
+    if (!text.ok()) return text.error();
+    return std::unique_ptr<OpenFile>(std::make_unique<SnapshotOpenFile>(std::move(*text), !is_final(*summary)));
+  }
+  std::chrono::milliseconds attr_ttl() const override { return stable() ? kStaticAttrTtl : kDefaultAttrTtl; }
+  bool stable() const override {
+    auto summary = source_.job(*id_);
+    return summary && is_final(*summary) && source_.logs().log_view(*id_).complete;
   }
 
  private:
-  JobLookup lookup() const {
-    return [&source = source_](const std::string& id) { return source.job(id); };
+  Result<std::string> render(const std::vector<backend::TrackerLink>& links) const {
+    auto whole = source_.job_record(*id_);
+    if (!whole) return job_gone(*id_);
+    return render_job_info(*whole, links);
+  }
+  void remember_size(const backend::JobSummaryRef& summary, std::vector<backend::TrackerLink> links,
+                     std::uint64_t size) const {
+    std::lock_guard lock(mu_);
+    sized_for_ = summary;
+    sized_links_ = std::move(links);
+    size_ = size;
   }
 
   JobSource& source_;
-  std::string id_;
+  const std::shared_ptr<const std::string> id_;
+  mutable std::mutex mu_;
+  mutable std::weak_ptr<const backend::JobSummary> sized_for_;  // GUARDED_BY(mu_)
+  mutable std::vector<backend::TrackerLink> sized_links_;       // GUARDED_BY(mu_)
+  mutable std::uint64_t size_ = 0;                              // GUARDED_BY(mu_)
+};
+
+// jobs/<id>/: its files are made once, with the directory.
+class JobDir final : public DirNode {
+ public:
+  JobDir(JobSource& source, const std::string& id) : source_(source), id_(std::make_shared<const std::string>(id)) {
+    JobLookup lookup = [&source = source_](const std::string& job_id) { return source.job(job_id); };
+    children_ = {
+        {"status", std::make_shared<JobStatusFile>(source_, id_)},
+        {"info.json", std::make_shared<JobInfoFile>(source_, id_)},
+        {"launch.yaml", std::make_shared<JobFile>(source_, id_, kLaunchFile)},
+        {"script", std::make_shared<JobFile>(source_, id_, kScriptFile)},
+        {"command", std::make_shared<JobFile>(source_, id_, kCommandFile)},
+        {"log", make_job_log_file(lookup, source_.logs(), id)},
+        {"links", make_job_links_file(lookup, source_.logs(), id)},
+    };
+  }
+  std::vector<Child> children() const override { return children_; }
+  Result<std::shared_ptr<Node>> child(std::string_view name) const override {
+    for (const auto& [child_name, node] : children_) {
+      if (child_name == name) return node;
+    }
+    return make_error(Errc::kNotFound, std::string(name));
+  }
+  WallTime mtime() const override {
+    auto job = source_.job(*id_);
+    return job ? job->record.submitted_at : WallTime{};
+  }
+  // A finished job's directory never changes (its listing is fixed; the
+  // files say for themselves whether their bytes may): long lifetimes,
+  // cached listing.
+  std::chrono::milliseconds attr_ttl() const override {
+    auto job = source_.job(*id_);
+    return job ? ttl_for(job->record) : kDefaultAttrTtl;
+  }
+  bool stable() const override {
+    auto job = source_.job(*id_);
+    return job && is_final(*job);
+  }
+
+ private:
+  JobSource& source_;
+  const std::shared_ptr<const std::string> id_;
+  std::vector<Child> children_;
 };
 
 class JobsDir final : public DirNode {
  public:
   JobsDir(JobSource& source, WallTime mounted_at) : source_(source), mounted_at_(mounted_at) {}
   std::vector<Child> children() const override {
+    auto jobs = source_.jobs();
     std::vector<Child> out;
-    for (const auto& job : source_.jobs()) out.emplace_back(job.id, std::make_shared<JobDir>(source_, job.id));
+    out.reserve(jobs.size());
+    std::lock_guard lock(mu_);
+    if (dirs_.size() > jobs.size()) dirs_.clear();  // jobs left (archived, removed): forget their nodes
+    for (const auto& job : jobs) out.emplace_back(job->record.id, dir_locked(job->record.id));
     return out;
   }
   Result<std::shared_ptr<Node>> child(std::string_view name) const override {
     auto job = source_.job(std::string(name));
-    if (!job || job->archived) return make_error(Errc::kNotFound, "no job " + std::string(name));
-    return std::shared_ptr<Node>(std::make_shared<JobDir>(source_, job->id));
+    if (!job || job->record.archived) return make_error(Errc::kNotFound, "no job " + std::string(name));
+    std::lock_guard lock(mu_);
+    return std::shared_ptr<Node>(dir_locked(job->record.id));
   }
   WallTime mtime() const override {
     auto jobs = source_.jobs();
-    return jobs.empty() ? mounted_at_ : std::max(mounted_at_, jobs.back().submitted_at);
+    return jobs.empty() ? mounted_at_ : std::max(mounted_at_, jobs.back()->record.submitted_at);
   }
 
  private:
+  std::shared_ptr<JobDir> dir_locked(const std::string& id) const {
+    auto it = dirs_.find(id);
+    if (it == dirs_.end()) it = dirs_.emplace(id, std::make_shared<JobDir>(source_, id)).first;
+    return it->second;
+  }
+
   JobSource& source_;
   WallTime mounted_at_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<JobDir>, std::less<>> dirs_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace

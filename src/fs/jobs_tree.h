@@ -9,8 +9,13 @@
 //   log          the job's SLURM output as it stands (job_log_file.h)
 //   links        tracker links found in the log, "kind url" per line
 //
-// Everything but `log` and `links` renders from the job store in memory. Finished jobs'
-// files never change (long attribute lifetimes); active jobs' are short.
+// Everything but `log` and `links` renders from the job store: status and
+// command from the summary in memory, the others from the record's texts
+// (read from the local store on open; their sizes are known without
+// rendering, or rendered once per version of the record and of its links).
+// Finished jobs' files never change (long attribute lifetimes, kernel
+// caching); active jobs' are short. Each job's directory and files are
+// built once and kept.
 //
 // Thread rules: nodes are safe from any FUSE thread if the source is.
 #pragma once
@@ -32,8 +37,13 @@ namespace mmcfs::fs {
 class JobSource {
  public:
   virtual ~JobSource() = default;
-  virtual std::vector<backend::JobRecord> jobs() const = 0;  // not archived, in id order
-  virtual std::optional<backend::JobRecord> job(const std::string& id) const = 0;
+  // Summaries (no texts; cheap, from memory): not archived, in id order.
+  virtual std::vector<backend::JobSummaryRef> jobs() const = 0;
+  // One job's summary (archived or not); nullptr if there is none.
+  virtual backend::JobSummaryRef job(const std::string& id) const = 0;
+  // The whole record, its texts read from the local store (for the files
+  // that show them).
+  virtual std::optional<backend::JobRecord> job_record(const std::string& id) const = 0;
   // Why the job's status may be out of date ("alpha unreachable since
   // 12:03:04; state as of 5 min ago"), or "" when it is not. Local state only.
   virtual std::string status_note(const backend::JobRecord& /*job*/) const { return ""; }

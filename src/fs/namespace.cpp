@@ -37,10 +37,8 @@ InodeId Namespace::remember(InodeId parent, std::string_view name, std::shared_p
     entries_[it->second].node = std::move(node);  // same path, possibly a fresh node object
     return it->second;
   }
-  const std::string& parent_path = entries_[parent].path;
-  std::string path = parent_path.empty() ? std::string(name) : parent_path + "/" + std::string(name);
   InodeId ino = next_ino_++;
-  entries_[ino] = Entry{parent, std::move(path), std::move(node)};
+  entries_[ino] = Entry{parent, std::string(name), std::move(node)};
   ids_.emplace(std::move(key), ino);
   return ino;
 }
@@ -147,7 +145,15 @@ Result<Opened> Namespace::open(InodeId ino, const OpenRequest& request) {
     e.message = "'" + (path.ok() ? *path : std::string("?")) + "': " + e.message;
     return e;
   }
-  return keep(std::move(*file));
+  Opened opened = keep(std::move(*file));
+  // The file's own say (a complete log), or a stable node's bytes.
+  opened.keep_cache = opened.keep_cache || (!opened.direct_io && !request.write && (*node)->stable());
+  return opened;
+}
+
+bool Namespace::stable(InodeId ino) const {
+  auto node = node_of(ino);
+  return node.ok() && (*node)->stable();
 }
 
 Result<std::string> Namespace::read(HandleId handle, std::uint64_t offset, std::size_t size) {
@@ -291,9 +297,8 @@ Status Namespace::rename(InodeId parent, std::string_view name, InodeId new_pare
       ids_.erase(it);
       ids_.erase(std::make_pair(new_parent, std::string(new_name)));
       ids_.emplace(std::make_pair(new_parent, std::string(new_name)), ino);
-      const std::string& parent_path = entries_[new_parent].path;
       entries_[ino].parent = new_parent;
-      entries_[ino].path = parent_path.empty() ? std::string(new_name) : parent_path + "/" + std::string(new_name);
+      entries_[ino].name = std::string(new_name);
       entries_[ino].node = *moved;
     }
   }
@@ -301,11 +306,26 @@ Status Namespace::rename(InodeId parent, std::string_view name, InodeId new_pare
   return Status::Ok();
 }
 
+std::string Namespace::path_locked(InodeId ino) const {
+  std::vector<const std::string*> names;
+  for (InodeId at = ino; at != kRootInode;) {
+    auto it = entries_.find(at);
+    if (it == entries_.end()) break;
+    names.push_back(&it->second.name);
+    at = it->second.parent;
+  }
+  std::string path;
+  for (auto n = names.rbegin(); n != names.rend(); ++n) {
+    if (!path.empty()) path += '/';
+    path += **n;
+  }
+  return path;
+}
+
 Result<std::string> Namespace::path_of(InodeId ino) const {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(ino);
-  if (it == entries_.end()) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
-  return it->second.path;
+  if (entries_.find(ino) == entries_.end()) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
+  return path_locked(ino);
 }
 
 std::optional<InodeId> Namespace::known_inode(std::string_view path) const {
@@ -326,11 +346,29 @@ std::optional<InodeId> Namespace::known_inode(std::string_view path) const {
 std::vector<InodeId> Namespace::known_inodes_under(std::string_view prefix) const {
   std::vector<InodeId> out;
   std::lock_guard lock(mu_);
-  for (const auto& [ino, entry] : entries_) {
-    std::string_view path = entry.path;
-    if (prefix.empty() || path == prefix ||
-        (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix && path[prefix.size()] == '/')) {
-      out.push_back(ino);
+  // The inode of `prefix`, by names from the root (as looked up so far).
+  InodeId top = kRootInode;
+  std::size_t start = 0;
+  while (start < prefix.size()) {
+    std::size_t end = prefix.find('/', start);
+    if (end == std::string_view::npos) end = prefix.size();
+    auto it = ids_.find(std::make_pair(top, std::string(prefix.substr(start, end - start))));
+    if (it == ids_.end()) return out;  // never looked up: nothing below it is known either
+    top = it->second;
+    start = end + 1;
+  }
+  // Breadth first through ids_, ordered by (parent, name): each inode's
+  // children are one range, so this costs the subtree, not every inode
+  // known (a poll cycle invalidates job by job).
+  if (entries_.count(top) != 0) out.push_back(top);
+  std::vector<InodeId> parents{top};
+  while (!parents.empty()) {
+    InodeId parent = parents.back();
+    parents.pop_back();
+    for (auto it = ids_.lower_bound(std::make_pair(parent, std::string())); it != ids_.end() && it->first.first == parent;
+         ++it) {
+      out.push_back(it->second);
+      parents.push_back(it->second);
     }
   }
   return out;

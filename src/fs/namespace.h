@@ -56,6 +56,8 @@ using HandleId = std::uint64_t;
 struct Opened {
   HandleId handle = 0;
   bool direct_io = false;
+  // The node is stable() or the file says so (OpenFile::keep_cache): cached
+  // pages stay valid across opens.
   bool keep_cache = false;
 };
 
@@ -67,6 +69,8 @@ class Namespace {
   Result<Attr> getattr(InodeId ino);
   Result<std::vector<DirEntry>> readdir(InodeId dir);
   Result<std::string> readlink(InodeId ino);
+  // Node::stable() of an inode (false if unknown).
+  bool stable(InodeId ino) const;
 
   Result<Opened> open(InodeId ino, const OpenRequest& request);
   Result<std::string> read(HandleId handle, std::uint64_t offset, std::size_t size);
@@ -96,9 +100,12 @@ class Namespace {
   std::size_t open_handles() const;
 
  private:
+  // One inode: its name in its parent (the path is computed from the chain
+  // of parents when asked for, not kept: a mount walked with 10,000 jobs has
+  // 80,000 inodes).
   struct Entry {
     InodeId parent = 0;
-    std::string path;
+    std::string name;
     std::shared_ptr<Node> node;
   };
 
@@ -108,6 +115,7 @@ class Namespace {
   InodeId remember(InodeId parent, std::string_view name, std::shared_ptr<Node> node);
   void forget_name(InodeId parent, std::string_view name);
   Result<Attr> attr_of(InodeId ino, const Node& node) const;
+  std::string path_locked(InodeId ino) const;  // REQUIRES(mu_); ino known
   Opened keep(std::unique_ptr<OpenFile> file);
   // "path: message" for errors from a mutation of `name` in `parent`.
   Error annotate(Error error, InodeId parent, std::string_view name) const;

@@ -44,6 +44,13 @@ Status DirNode::remove_directory(std::string_view) { return read_only("remove di
 Status DirNode::make_symlink(std::string_view, std::string_view) { return read_only("create link"); }
 Status DirNode::rename(std::string_view, DirNode&, std::string_view) { return read_only("rename"); }
 
+Result<std::shared_ptr<Node>> StaticDir::child(std::string_view name) const {
+  for (const auto& [child_name, node] : children_) {
+    if (child_name == name) return node;
+  }
+  return make_error(Errc::kNotFound, std::string(name));
+}
+
 Result<std::shared_ptr<Node>> GeneratedDir::child(std::string_view name) const {
   if (find_) return find_(name);
   return DirNode::child(name);

@@ -105,6 +105,10 @@ class Node {
   virtual NodeKind kind() const = 0;
   // How long the kernel may cache this node's attributes and name.
   virtual std::chrono::milliseconds attr_ttl() const { return kDefaultAttrTtl; }
+  // True when this node's bytes (a file) or listing (a directory) no longer
+  // change (a finished job's): the kernel may then keep them across opens.
+  // Default: rendered afresh for every open.
+  virtual bool stable() const { return false; }
 };
 
 class FileNode : public Node {
@@ -193,6 +197,9 @@ class StaticDir final : public DirNode {
   StaticDir(std::vector<Child> children, WallTime mtime)
       : children_(std::move(children)), mtime_(mtime) {}
   std::vector<Child> children() const override { return children_; }
+  // Searches in place: children() copies, and a directory may hold thousands
+  // (projects/<p>/jobs/).
+  Result<std::shared_ptr<Node>> child(std::string_view name) const override;
   WallTime mtime() const override { return mtime_; }
   std::chrono::milliseconds attr_ttl() const override { return kStaticAttrTtl; }
 

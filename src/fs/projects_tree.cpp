@@ -55,20 +55,31 @@ class ProjectDir final : public DirNode {
                                                at));
     }
     if (auto zone = source_.drop_zone(project_.name); zone.ok()) out.emplace_back("new", *zone);
-    auto jobs = source_.project_jobs(project_.name);
-    // Listed live (not fixed at lookup): the kernel may keep this directory's
-    // inode while jobs are launched, archived or brought back.
+    // jobs/ lists the project's jobs as they are at each call: the kernel
+    // may keep this directory's inode for long (readdirplus hands it out
+    // with the listing), so it must not be a snapshot taken now.
     std::string name = project_.name;
-    auto list_links = [&source, name]() {
-      std::vector<Child> links;
-      for (const auto& job : source.project_jobs(name)) {
-        links.emplace_back(job.id, std::make_shared<StaticSymlink>("../../../jobs/" + job.id, job.submitted_at));
-      }
-      return links;
+    auto link = [](const backend::JobRecord& j) {
+      return std::make_shared<StaticSymlink>("../../../jobs/" + j.id, j.submitted_at);
     };
-    out.emplace_back("jobs", std::make_shared<GeneratedDir>(list_links, nullptr, [at] { return at; }));
+    out.emplace_back(
+        "jobs", std::make_shared<GeneratedDir>(
+                    [&source, name, link] {
+                      std::vector<Child> links;
+                      for (const auto& job : source.project_jobs(name)) links.emplace_back(job->record.id, link(job->record));
+                      return links;
+                    },
+                    [&source, name, link](std::string_view id) -> Result<std::shared_ptr<Node>> {
+                      for (const auto& job : source.project_jobs(name)) {
+                        if (job->record.id == id) return std::shared_ptr<Node>(link(job->record));
+                      }
+                      return make_error(Errc::kNotFound, "no job " + std::string(id) + " in project " + name);
+                    },
+                    [at] { return at; }));
+    auto jobs = source_.project_jobs(project_.name);
     if (!jobs.empty()) {
-      out.emplace_back("last", std::make_shared<StaticSymlink>("../../jobs/" + jobs.back().id, jobs.back().submitted_at));
+      const auto& last = jobs.back()->record;
+      out.emplace_back("last", std::make_shared<StaticSymlink>("../../jobs/" + last.id, last.submitted_at));
     }
     return out;
   }

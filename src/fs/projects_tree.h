@@ -36,7 +36,8 @@ class ProjectSource {
   virtual std::string launch_template(const std::string& project) const = 0;
   // projects/<p>/hydra/<config>/launch.yaml: the template remembered for that config.
   virtual std::string launch_template(const std::string& project, const std::string& config_name) const = 0;
-  virtual std::vector<backend::JobRecord> project_jobs(const std::string& project) const = 0;
+  // The project's jobs (summaries), not archived, in id order.
+  virtual std::vector<backend::JobSummaryRef> project_jobs(const std::string& project) const = 0;
   // The project's drop zone (one node per project, kept).
   virtual Result<std::shared_ptr<DropZoneDir>> drop_zone(const std::string& project) = 0;
 };

@@ -25,7 +25,7 @@ class FakeProjects final : public ProjectSource {
   std::string launch_template(const std::string& project, const std::string& config) const override {
     return "template " + project + " config " + config + "\n";
   }
-  std::vector<backend::JobRecord> project_jobs(const std::string&) const override { return {}; }
+  std::vector<backend::JobSummaryRef> project_jobs(const std::string&) const override { return {}; }
   Result<std::shared_ptr<DropZoneDir>> drop_zone(const std::string&) override {
     return make_error(Errc::kNotFound, "no drop zone in this test");
   }

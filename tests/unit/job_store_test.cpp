@@ -103,6 +103,54 @@ TEST_F(JobStoreTest, UpdatesPersistAndListsFilter) {
   EXPECT_EQ(jobs_->update(unknown).error().code, Errc::kNotFound);
 }
 
+TEST_F(JobStoreTest, SummariesKeepTheTextsOnDiskWithTheirSizes) {
+  JobRecord r = record("p");
+  r.launch_text = "name: ünï\n";  // sizes are bytes, not characters
+  r.spec_yaml = "name: x\ncluster: alpha\n";
+  r.script = std::string(5000, '#');
+  r.command = "python3 train.py";
+  auto a = jobs_->insert(r, "a");
+  ASSERT_TRUE(a.ok());
+  for (int pass = 0; pass < 2; ++pass) {  // as inserted, then as loaded from disk
+    SCOPED_TRACE(pass == 0 ? "inserted" : "reopened");
+    JobSummaryRef s = jobs_->summary(a->id);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->record.id, a->id);
+    EXPECT_EQ(s->record.command, "python3 train.py");
+    EXPECT_TRUE(s->record.launch_text.empty() && s->record.spec_yaml.empty() && s->record.script.empty());
+    EXPECT_EQ(s->sizes.launch_text, r.launch_text.size());
+    EXPECT_EQ(s->sizes.spec_yaml, r.spec_yaml.size());
+    EXPECT_EQ(s->sizes.script, 5000u);
+    auto whole = jobs_->get(a->id);
+    ASSERT_TRUE(whole);
+    EXPECT_EQ(whole->launch_text, r.launch_text);
+    EXPECT_EQ(whole->spec_yaml, r.spec_yaml);
+    EXPECT_EQ(whole->script, r.script);
+    EXPECT_EQ(jobs_->list().at(0).script, r.script);
+    reopen();
+  }
+  EXPECT_FALSE(jobs_->summary("00099-none"));
+}
+
+TEST_F(JobStoreTest, AnUpdateReplacesTheSummaryAndLeavesTheOldOneAsItWas) {
+  auto a = jobs_->insert(record("p"), "a");
+  auto b = jobs_->insert(record("q"), "b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  JobSummaryRef before = jobs_->summary(a->id);
+  JobRecord changed = *jobs_->get(a->id);
+  changed.state = job_state::kRunning;
+  ASSERT_TRUE(jobs_->update(changed).ok());
+  JobSummaryRef after = jobs_->summary(a->id);
+  EXPECT_NE(before, after);
+  EXPECT_EQ(before->record.state, job_state::kSubmitting);
+  EXPECT_EQ(after->record.state, job_state::kRunning);
+  EXPECT_EQ(jobs_->get(a->id)->launch_text, "name: x\n") << "an update keeps the texts";
+  ASSERT_EQ(jobs_->summaries().size(), 2u);
+  EXPECT_EQ(jobs_->summaries()[1]->record.id, b->id) << "in id order";
+  ASSERT_EQ(jobs_->project_summaries("q").size(), 1u);
+  EXPECT_EQ(jobs_->project_summaries("q")[0]->record.id, b->id);
+}
+
 TEST_F(JobStoreTest, LastLaunchPerProjectPersists) {
   EXPECT_EQ(jobs_->last_launch("p"), "");
   ASSERT_TRUE(jobs_->set_last_launch("p", "cluster: alpha\n").ok());

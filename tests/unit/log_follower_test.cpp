@@ -61,8 +61,8 @@ class LogFollowerTest : public ::testing::Test {
           return it->second;
         },
         [this] {
-          std::vector<backend::JobRecord> out;
-          for (auto& [id, job] : jobs_) out.push_back(job);
+          std::vector<backend::JobSummaryRef> out;
+          for (auto& [id, job] : jobs_) out.push_back(std::make_shared<backend::JobSummary>(backend::JobSummary{job, {}}));
           return out;
         },
         clock_, [this](const std::string& id, bool files) { invalidated_.emplace_back(id, files); }, 5s);

@@ -164,7 +164,11 @@ TEST_F(MountServiceLogsTest, LinksShowInTheLinksFileAndInfoJson) {
                     "wandb: ⭐️ View project at https://wandb.ai/lab/sft\n"
                     "wandb: 🚀 View run at https://wandb.ai/lab/sft/runs/3k9x2m1p\n");
   EXPECT_EQ(cat(log_dir() + "/links"), "");
-  EXPECT_NE(cat(log_dir() + "/info.json").find("\"links\": {}"), std::string::npos);
+  const fs::InodeId info = ino(log_dir() + "/info.json");
+  const std::uint64_t size_before = service_->ns().getattr(info)->size;  // sized (and kept) without links
+  std::string before = cat(log_dir() + "/info.json");
+  EXPECT_NE(before.find("\"links\": {}"), std::string::npos);
+  EXPECT_EQ(size_before, before.size());
   cat(log_dir() + "/log");
   invalidated_.clear();
   service_->log_follower("alpha")->tick();
@@ -179,6 +183,17 @@ TEST_F(MountServiceLogsTest, LinksShowInTheLinksFileAndInfoJson) {
                       "    \"wandb_run\": \"https://wandb.ai/lab/sft/runs/3k9x2m1p\",\n"),
             std::string::npos)
       << cat(log_dir() + "/info.json");
+  // The record did not change, the links did: stat follows them.
+  EXPECT_EQ(service_->ns().getattr(info)->size, cat(log_dir() + "/info.json").size());
+  EXPECT_GT(service_->ns().getattr(info)->size, size_before);
+}
+
+TEST_F(MountServiceLogsTest, AFinishedJobsInfoJsonIsNotStableWhileItsLogMayStillGainLinks) {
+  job_.state = backend::job_state::kCompleted;
+  ASSERT_TRUE(service_->job_store().update(job_).ok());
+  EXPECT_TRUE(service_->ns().stable(ino(log_dir() + "/status")));
+  EXPECT_FALSE(service_->ns().stable(ino(log_dir() + "/info.json")));  // log not complete yet
+  EXPECT_EQ(service_->ns().getattr(ino(log_dir() + "/info.json"))->ttl, fs::kDefaultAttrTtl);
 }
 
 TEST_F(MountServiceLogsTest, ACompleteLogKeepsTheKernelCacheAndALongLifetime) {
@@ -189,6 +204,12 @@ TEST_F(MountServiceLogsTest, ACompleteLogKeepsTheKernelCacheAndALongLifetime) {
   service_->log_follower("alpha")->tick();
   const fs::InodeId log = ino(log_dir() + "/log");
   EXPECT_EQ(service_->ns().getattr(log)->ttl, fs::kStaticAttrTtl);
+  // Final with its log complete: info.json (links no longer change) and the
+  // job's directory are stable; ctl never is.
+  EXPECT_TRUE(service_->ns().stable(ino(log_dir() + "/info.json")));
+  EXPECT_TRUE(service_->ns().stable(ino(log_dir())));
+  EXPECT_FALSE(service_->ns().stable(ino(log_dir() + "/ctl")));
+  EXPECT_FALSE(service_->ns().stable(log));  // its pages are kept by the open file's own say (below)
   auto h = service_->ns().open(log, fs::OpenRequest{});
   ASSERT_TRUE(h.ok());
   EXPECT_TRUE(h->keep_cache);

@@ -192,6 +192,15 @@ TEST_F(MountServiceTest, APollerChangeInvalidatesOnlyTheChangedJobsFiles) {
   ASSERT_TRUE(opened.ok());
   EXPECT_TRUE(opened->direct_io);  // its line may grow: never trimmed to a cached size
   service->ns().release(opened->handle);
+  // info.json too: confirmed_at in it moved without any invalidation.
+  auto info = service->ns().lookup(job_dir->ino, "info.json");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->mtime, clock_.now());
+  opened = service->ns().open(info->ino, fs::OpenRequest{});
+  ASSERT_TRUE(opened.ok());
+  EXPECT_TRUE(opened->direct_io);
+  EXPECT_EQ(read(*service, "jobs/" + one.id + "/info.json").size(), service->ns().getattr(info->ino)->size);
+  service->ns().release(opened->handle);
 
   // Final: long lifetimes, page cache allowed.
   alpha_remote_->answer_ok(backend::kSqueuePollArgv,
@@ -221,6 +230,46 @@ TEST_F(MountServiceTest, AJobOnAnUnreachableClusterReadsFromCacheSayingHowOld) {
   std::string status = read(*service, "jobs/" + job.id + "/status");
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
   EXPECT_EQ(status, "PENDING (beta unreachable since " + clock_time_local(failed_at) + "; state as of 5 min ago)\n");
+}
+
+// The jobs tree renders from summaries and reads texts from disk only for the
+// files that show them; every stat size must still equal what a read returns,
+// also after the record changes (sizes are kept per version of a record).
+TEST_F(MountServiceTest, JobFilesStatTheSizeThatReadsReturnAcrossUpdates) {
+  auto service = make();
+  backend::JobRecord r;
+  r.project = "p";
+  r.cluster = "alpha";
+  r.launch_text = "name: ünïcode run\ncluster: alpha\n";
+  r.spec_yaml = "name: ünïcode run\ncluster: alpha\nparams:\n  lr: 0.1\n";
+  r.script = "#!/bin/bash\n" + std::string(3000, '#') + "\n";
+  r.command = "python3 train.py lr=0.1";
+  auto job = service->job_store().insert(r, "run");
+  ASSERT_TRUE(job.ok());
+  auto stat_size = [&](const std::string& name) -> std::uint64_t {
+    auto jobs = service->ns().lookup(kRootInode, "jobs");
+    auto dir = service->ns().lookup(jobs->ino, job->id);
+    auto file = service->ns().lookup(dir->ino, name);
+    EXPECT_TRUE(file.ok()) << name;
+    return file.ok() ? file->size : 0;
+  };
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "as submitted" : "after an update");
+    for (std::string name : {"status", "info.json", "launch.yaml", "script", "command", "log", "links", "ctl"}) {
+      std::uint64_t size = stat_size(name);  // before any read: from the summary or rendered for stat
+      std::string text = read(*service, "jobs/" + job->id + "/" + name);
+      EXPECT_EQ(size, text.size()) << name << ":\n" << text;
+      EXPECT_EQ(stat_size(name), text.size()) << name << " (again)";
+    }
+    EXPECT_EQ(read(*service, "jobs/" + job->id + "/script"), r.script);
+    backend::JobRecord changed = *service->job_store().get(job->id);
+    changed.slurm_id = "1234567";
+    changed.state = backend::job_state::kCompleted;
+    changed.exit_code = 0;
+    changed.reason = "a longer reason than before";
+    ASSERT_TRUE(service->job_store().update(changed).ok());
+  }
+  EXPECT_NE(read(*service, "jobs/" + job->id + "/info.json").find("\"slurm_id\": \"1234567\""), std::string::npos);
 }
 
 }  // namespace

@@ -162,6 +162,49 @@ TEST(NamespaceTest, KnownInodesUnderAPrefix) {
   EXPECT_TRUE(ns.known_inodes_under("su").empty()) << "prefixes match whole components";
 }
 
+// A file whose stable() is switchable (a job that finishes).
+class SettlingFile final : public FileNode {
+ public:
+  explicit SettlingFile(std::shared_ptr<bool> final) : final_(std::move(final)) {}
+  Result<FileContent> content() const override { return FileContent{*final_ ? "DONE\n" : "RUNNING\n", T(3)}; }
+  bool stable() const override { return *final_; }
+
+ private:
+  std::shared_ptr<bool> final_;
+};
+
+TEST(NamespaceTest, OnlyStableNodesKeepTheKernelsCacheAcrossOpens) {
+  auto final = std::make_shared<bool>(false);
+  auto file = std::make_shared<SettlingFile>(final);
+  Namespace ns(std::make_shared<StaticDir>(std::vector<DirNode::Child>{{"status", file}}, T(1)));
+  auto status = ns.lookup(kRootInode, "status");
+  ASSERT_TRUE(status.ok());
+  auto running = ns.open(status->ino, OpenRequest{});
+  ASSERT_TRUE(running.ok());
+  EXPECT_FALSE(running->keep_cache) << "rendered afresh for every open while it may change";
+  EXPECT_FALSE(ns.stable(status->ino));
+  *final = true;
+  auto done = ns.open(status->ino, OpenRequest{});
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(done->keep_cache);
+  EXPECT_TRUE(ns.stable(status->ino));
+  EXPECT_FALSE(ns.stable(9999)) << "unknown inode";
+  ns.release(running->handle);
+  ns.release(done->handle);
+}
+
+TEST(NamespaceTest, PathsAreComputedFromTheNamesOfParents) {
+  Tree tree;
+  Namespace ns(tree.root());
+  auto sub = ns.lookup(kRootInode, "sub");
+  auto status = ns.lookup(sub->ino, "status");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(ns.path_of(status->ino).value(), "sub/status");
+  EXPECT_EQ(ns.path_of(kRootInode).value(), "");
+  EXPECT_EQ(ns.known_inodes_under("").size(), 3u) << "root, sub, sub/status";
+  EXPECT_FALSE(ns.path_of(4242).ok());
+}
+
 TEST(NamespaceTest, ConcurrentReadersSeeWholeRenderings) {
   Tree tree;
   Namespace ns(tree.root());
