@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 
+#include <algorithm>
 #include <functional>
 
 #include "common/text.h"
@@ -111,7 +112,7 @@ class JobDir final : public DirNode {
  public:
   JobDir(JobSource& source, std::string id) : source_(source), id_(std::move(id)) {}
   std::vector<Child> children() const override {
-    return {
+    std::vector<Child> out = {
         {"status", std::make_shared<JobStatusFile>(source_, id_)},
         {"info.json", std::make_shared<JobFile>(source_, id_,
                                                 [&logs = source_.logs()](const JobRecord& j) {
@@ -124,6 +125,18 @@ class JobDir final : public DirNode {
         {"log", make_job_log_file(lookup(), source_.logs(), id_)},
         {"links", make_job_links_file(lookup(), source_.logs(), id_)},
     };
+    // Sweeps: a run names its sweep, a sweep lists its runs.
+    const std::string sweep = backend::sweep_of(id_);
+    if (!sweep.empty()) {
+      out.emplace_back("sweep", std::make_shared<JobFile>(source_, id_, [sweep](const JobRecord&) {
+                         return sweep + "\n";
+                       }));
+    } else if (has_runs()) {
+      out.emplace_back("runs", std::make_shared<JobFile>(source_, id_, [&source = source_](const JobRecord& j) {
+                         return render_sweep_runs(j, source.jobs());
+                       }, /*confirmed_mtime=*/true));
+    }
+    return out;
   }
   WallTime mtime() const override {
     auto job = source_.job(id_);
@@ -134,6 +147,7 @@ class JobDir final : public DirNode {
   JobLookup lookup() const {
     return [&source = source_](const std::string& id) { return source.job(id); };
   }
+  bool has_runs() const { return source_.job(id_ + ".0").has_value(); }
 
   JobSource& source_;
   std::string id_;
@@ -171,6 +185,23 @@ std::string render_job_status(const JobRecord& job, const std::string& note) {
   if (!note.empty()) paren += (paren.empty() ? "" : "; ") + note;
   if (!paren.empty()) line += " (" + paren + ")";
   return line + "\n";
+}
+
+std::string render_sweep_runs(const JobRecord& sweep, const std::vector<JobRecord>& jobs) {
+  std::string out;
+  const std::string prefix = sweep.id + ".";
+  std::vector<const JobRecord*> runs;
+  for (const JobRecord& j : jobs) {
+    if (j.id.starts_with(prefix)) runs.push_back(&j);
+  }
+  std::sort(runs.begin(), runs.end(), [](const JobRecord* a, const JobRecord* b) {
+    return backend::run_number(a->id) < backend::run_number(b->id);
+  });
+  for (const JobRecord* run : runs) {
+    out += fmt::format("{}\t{}\t{}\t{}\n", run->id, run->slurm_id.empty() ? "-" : run->slurm_id, run->state,
+                       run->command);
+  }
+  return out;
 }
 
 std::string render_job_info(const JobRecord& job, const std::vector<backend::TrackerLink>& links) {
