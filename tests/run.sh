@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # run.sh — the one test command. Installs missing Debian packages, builds
-# mmcfs (and the unit tests again under AddressSanitizer + UBSan), starts the
-# local test clusters, runs every test (unit and integration), stops what it
-# started, and exits non-zero on any failure.
+# mmcfs (and again under AddressSanitizer + UBSan, and under ThreadSanitizer),
+# starts the local test clusters, runs every test (unit and integration), stops
+# what it started, and exits non-zero on any failure.
+#
+# Sanitizers: the unit tests run three times (plain, ASan+UBSan, TSan); the
+# integration tests run with the plain build, and the load test
+# (tests/integration/load_test.sh: 16 readers, the poller, launches and ctl
+# writes at once) runs once more with the TSan build of mmcfs, which halts on
+# the first report.
 #
 #   tests/run.sh            everything
 #   tests/run.sh unit       unit tests only (fast; no clusters, no root)
@@ -25,6 +31,11 @@ say "build unit tests with AddressSanitizer + UBSan (build-asan/)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMMCFS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs" --target mmcfs_unit_tests
 
+say "build with ThreadSanitizer (build-tsan/)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMCFS_TSAN=ON >/dev/null
+cmake --build build-tsan -j "$jobs" --target mmcfs_unit_tests mmcfs
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp"
+
 failed=0
 run_ctest() {  # dir label
   if ! (cd "$1" && ctest -L "$2" --output-on-failure); then failed=1; fi
@@ -34,6 +45,8 @@ say "unit tests"
 run_ctest build unit
 say "unit tests under ASan/UBSan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest build-asan unit
+say "unit tests under ThreadSanitizer"
+run_ctest build-tsan unit
 
 if [[ "$tier" != unit ]]; then
   if [[ $(id -u) -ne 0 ]]; then
@@ -52,6 +65,8 @@ if [[ "$tier" != unit ]]; then
   export MMCFS_TEST_CLUSTERS
   say "integration tests (clusters: $MMCFS_TEST_CLUSTERS)"
   run_ctest build integration
+  say "load test with the ThreadSanitizer build of mmcfs"
+  if ! bash tests/integration/load_test.sh build-tsan/mmcfs; then failed=1; fi
 fi
 
 if ((failed)); then

@@ -24,6 +24,7 @@ void JobPollLoop::start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
+  running_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -31,9 +32,23 @@ void JobPollLoop::stop() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    running_ = false;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+std::optional<backend::PollStats> JobPollLoop::poll_now_and_wait(std::chrono::milliseconds max_wait) {
+  std::unique_lock lock(mu_);
+  if (!running_) return std::nullopt;
+  // A cycle already under way may have read the jobs before this call: wait
+  // for the one after it.
+  std::uint64_t target = cycles_begun_ + 1;
+  requested_ = true;
+  cv_.notify_all();
+  bool done = cv_.wait_for(lock, max_wait, [&] { return stopping_ || totals_.cycles >= target; });
+  if (!done || totals_.cycles < target) return std::nullopt;
+  return last_;
 }
 
 void JobPollLoop::poll_now() {
@@ -50,8 +65,15 @@ std::chrono::milliseconds JobPollLoop::next_delay(std::chrono::milliseconds inte
 }
 
 backend::PollStats JobPollLoop::poll_once() {
+  {
+    std::lock_guard lock(mu_);
+    ++cycles_begun_;
+    requested_ = false;  // this cycle serves every request made before it began
+  }
   WallTime started = clock_.now();
+  auto began = std::chrono::steady_clock::now();
   backend::PollStats stats = poller_.poll(*remote_, cluster_);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
   bool health_flipped = false;
   {
     std::lock_guard lock(mu_);
@@ -72,6 +94,10 @@ backend::PollStats JobPollLoop::poll_once() {
       if (stats.active_jobs > 0) health_.last_success = clock_.now();
     }
     last_ = stats;
+    totals_.last = stats;
+    ++totals_.cycles;
+    totals_.last_duration = took;
+    totals_.total_duration += took;
   }
   std::vector<std::string> changed = stats.changed_ids;
   if (health_flipped) {
@@ -82,6 +108,7 @@ backend::PollStats JobPollLoop::poll_once() {
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
   }
   if (!changed.empty() && on_change_) on_change_(changed);
+  cv_.notify_all();  // poll_now_and_wait()
   return stats;
 }
 
@@ -93,6 +120,11 @@ backend::PollStats JobPollLoop::last_stats() const {
 PollHealth JobPollLoop::health() const {
   std::lock_guard lock(mu_);
   return health_;
+}
+
+PollLoopStats JobPollLoop::loop_stats() const {
+  std::lock_guard lock(mu_);
+  return totals_;
 }
 
 void JobPollLoop::run() {

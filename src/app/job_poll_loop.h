@@ -10,14 +10,15 @@
 // While cycles fail, health() says since when (on the injected clock) and
 // why, so status files can say how old their state is.
 //
-// Thread rules: start()/stop() from the owner; poll_now(), last_stats() and
-// health() from any thread. The remote is called with no lock held; the
-// listener runs on the loop's thread (or poll_once()'s caller) with no lock
-// held.
+// Thread rules: start()/stop() from the owner; poll_now(), poll_now_and_wait(),
+// last_stats(), loop_stats() and health() from any thread. The remote is
+// called with no lock held; the listener runs on the loop's thread (or
+// poll_once()'s caller) with no lock held.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,15 @@ struct PollHealth {
   std::optional<WallTime> last_success;   // end of the last cycle that reached SLURM
 };
 
+// The loop's running totals, for .mmcfs/stats. Durations are wall time on
+// the steady clock (what a cycle cost, not a TTL).
+struct PollLoopStats {
+  backend::PollStats last;
+  std::uint64_t cycles = 0;
+  std::chrono::milliseconds last_duration{0};
+  std::chrono::milliseconds total_duration{0};
+};
+
 class JobPollLoop {
  public:
   // Called with the ids of the jobs whose records a cycle changed, and, when
@@ -55,6 +65,10 @@ class JobPollLoop {
   void start();
   void stop();
   void poll_now();
+  // Wakes the loop and waits until a cycle that began after this call has
+  // ended, at most `max_wait`. Returns that cycle's stats, or nullopt if it
+  // did not end in time (or the loop is not running).
+  std::optional<backend::PollStats> poll_now_and_wait(std::chrono::milliseconds max_wait);
   // One cycle on the calling thread (tests; the loop).
   backend::PollStats poll_once();
   backend::PollStats last_stats() const;
@@ -66,6 +80,7 @@ class JobPollLoop {
   // interval while failing (a dead cluster is retried soon after it comes
   // back, and never more often than once a second).
   static std::chrono::milliseconds next_delay(std::chrono::milliseconds interval, int failures);
+  PollLoopStats loop_stats() const;
 
  private:
   void run();
@@ -83,6 +98,9 @@ class JobPollLoop {
   bool requested_ = false;     // GUARDED_BY(mu_)
   backend::PollStats last_;    // GUARDED_BY(mu_)
   PollHealth health_;          // GUARDED_BY(mu_)
+  PollLoopStats totals_;       // GUARDED_BY(mu_)
+  std::uint64_t cycles_begun_ = 0;  // GUARDED_BY(mu_)
+  bool running_ = false;       // GUARDED_BY(mu_): the thread is looping
   int failures_ = 0;           // GUARDED_BY(mu_)
   std::thread thread_;
 };

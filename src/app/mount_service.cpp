@@ -4,7 +4,9 @@
 #include <filesystem>
 
 #include "app/job_freshness.h"
+#include "app/mount_stats.h"
 #include "common/log.h"
+#include "fs/job_shelves.h"
 #include "project/git_repo.h"
 
 namespace mmcfs::app {
@@ -30,6 +32,23 @@ class PollingLaunchTrigger final : public fs::LaunchTrigger {
   MountService& service_;
   ProjectLaunchTrigger inner_;
 };
+// A file rendered at each open and served with direct I/O: its size changes
+// all the time (counters), so the kernel must never trim a read to a stale size.
+class LiveFile final : public fs::FileNode {
+ public:
+  using Render = std::function<std::string()>;
+  LiveFile(Render render, const Clock& clock) : render_(std::move(render)), clock_(clock) {}
+  Result<fs::FileContent> content() const override { return fs::FileContent{render_(), clock_.now()}; }
+  Result<std::unique_ptr<fs::OpenFile>> open(const fs::OpenRequest& request) const override {
+    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "this file is read-only");
+    return std::unique_ptr<fs::OpenFile>(std::make_unique<fs::SnapshotOpenFile>(render_(), true));
+  }
+
+ private:
+  Render render_;
+  const Clock& clock_;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<MountService>> MountService::create(config::Config config, const MountOptions& options,
@@ -50,7 +69,8 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
   s.projects_ = std::move(*projects);
 
   for (const auto& cluster : s.config_.clusters) {
-    auto remote = make_remote(cluster);
+    std::shared_ptr<backend::Remote> remote =
+        std::make_shared<backend::CountingRemote>(make_remote(cluster), cluster.name, s.counters_);
     s.remotes_.emplace(cluster.name, remote);
     auto monitor = std::make_unique<backend::ClusterMonitor>(cluster, remote, clock, s.store_.get());
     monitor->set_listener([raw = &s](const std::string& name) { raw->on_cluster_changed(name); });
@@ -81,9 +101,25 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
   s.launches_ = std::make_unique<LaunchService>(s.config_, *s.projects_, *s.jobs_, s.remotes_,
                                                 options.state_dir + "/dropzone", options.sbatch_template);
 
+  std::map<std::string, JobControl::Cluster> controlled;
+  for (const auto& cluster : s.config_.clusters) {
+    controlled.emplace(cluster.name, JobControl::Cluster{cluster, s.remotes_.at(cluster.name),
+                                                         s.pollers_.at(cluster.name).get()});
+  }
+  s.control_ = std::make_unique<JobControl>(*s.jobs_, clock, std::move(controlled), [raw = &s](const std::string&) {
+    raw->invalidate_paths({"jobs", "archive", "projects"});
+  });
+
   fs::TreeOptions tree{s.config_.path, options.state_dir, clock.now(), {}};
   tree.more.emplace_back("projects", fs::make_projects_dir(s, tree.mounted_at));
-  tree.more.emplace_back("jobs", fs::make_jobs_dir(s, tree.mounted_at));
+  tree.more.emplace_back(
+      "jobs", fs::make_jobs_shelf(fs::make_jobs_dir(s, tree.mounted_at), s, *s.control_, tree.mounted_at));
+  tree.more.emplace_back("archive", fs::make_archive_shelf(s, *s.control_, tree.mounted_at));
+  tree.more.emplace_back(
+      ".mmcfs", std::make_shared<fs::StaticDir>(
+                    std::vector<fs::DirNode::Child>{
+                        {"stats", std::make_shared<LiveFile>([raw = &s] { return raw->stats_text(); }, clock)}},
+                    tree.mounted_at));
   s.ns_ = std::make_unique<fs::Namespace>(fs::build_tree(s, clock, std::move(tree)));
   return service;
 }
@@ -113,6 +149,18 @@ void MountService::stop() {
   }
   for (auto& [name, poller] : pollers_) poller->stop();
   for (auto& [name, monitor] : monitors_) monitor->stop();
+}
+
+std::string MountService::stats_text() const {
+  StatsInput in;
+  in.commands = counters_->commands();
+  in.read_bytes = counters_->read_bytes();
+  for (const auto& [name, poller] : pollers_) in.polls[name] = poller->loop_stats();
+  for (const auto& job : jobs_->list(/*include_archived=*/true)) {
+    ++in.jobs_by_state[job.state];
+    if (job.archived) ++in.jobs_archived;
+  }
+  return render_stats(in);
 }
 
 JobPollLoop* MountService::job_poller(const std::string& cluster) {

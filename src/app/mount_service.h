@@ -10,9 +10,9 @@
 // remotes.
 //
 // Thread rules: create() and start()/stop() from the main thread; the
-// sources and the Namespace from any thread. The invalidator is called on
-// log-follower threads (never inside a FUSE request) and on
-// monitor threads with no lock held.
+// sources and the Namespace from any thread. The invalidator is called with
+// no lock held, on monitor and poller threads and on FUSE threads (a ctl
+// write, an mv to archive/): it must only queue (FuseAdapter::invalidate does).
 #pragma once
 
 #include <atomic>
@@ -24,11 +24,13 @@
 #include <string>
 #include <vector>
 
+#include "app/job_control.h"
 #include "app/job_poll_loop.h"
 #include "app/job_logs.h"
 #include "app/launch_service.h"
 #include "app/log_follower.h"
 #include "backend/cluster_monitor.h"
+#include "backend/counting_remote.h"
 #include "backend/job_store.h"
 #include "backend/project_store.h"
 #include "backend/remote.h"
@@ -71,6 +73,9 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   JobLogs& job_logs() { return *job_logs_; }
   LaunchService& launches() { return *launches_; }
   backend::JobStore& job_store() { return *jobs_; }
+  JobControl& job_control() { return *control_; }
+  // .mmcfs/stats (mount_stats.h): remote commands, poll cycles, jobs by state.
+  std::string stats_text() const;
 
   // ClusterStateSource
   const std::vector<config::ClusterConfig>& clusters() const override { return config_.clusters; }
@@ -106,6 +111,8 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   std::unique_ptr<backend::StateStore> store_;
   std::unique_ptr<backend::JobStore> jobs_;
   std::unique_ptr<backend::ProjectStore> projects_;
+  // Every cluster's Remote is a CountingRemote over the factory's, counting here.
+  std::shared_ptr<backend::RemoteCounters> counters_ = std::make_shared<backend::RemoteCounters>();
   std::map<std::string, std::shared_ptr<backend::Remote>> remotes_;
   std::map<std::string, std::unique_ptr<backend::ClusterMonitor>> monitors_;
   std::map<std::string, std::unique_ptr<JobPollLoop>> pollers_;
@@ -113,6 +120,7 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   std::map<std::string, std::unique_ptr<LogFollower>> followers_;
   std::atomic<bool> followers_started_{false};
   std::unique_ptr<LaunchService> launches_;
+  std::unique_ptr<JobControl> control_;  // after pollers_: it points at them
   std::unique_ptr<fs::Namespace> ns_;
   Invalidator invalidator_;
   // Reads wait for a cluster's first check only until this steady-clock time

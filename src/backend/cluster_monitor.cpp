@@ -132,9 +132,27 @@ Result<RawInventory> ClusterMonitor::fetch(int* round_trip_ms) {
   return raw;
 }
 
+std::shared_ptr<const UserQueue> ClusterMonitor::fetch_queue(const std::shared_ptr<const UserQueue>& last) {
+  auto next = std::make_shared<UserQueue>(last ? *last : UserQueue{});
+  auto out = run_checked(kSqueueMineArgv);
+  Result<std::vector<QueueRow>> rows = out.ok() ? parse_user_queue(out->out) : Result<std::vector<QueueRow>>(out.error());
+  if (rows.ok()) {
+    next->rows = std::move(*rows);
+    next->fetched_at = clock_.now();
+    next->error.clear();
+  } else {
+    next->error = rows.error().message;
+    next->failed_at = clock_.now();
+    log::debug("{}: queue not fetched: {}", config_.name, next->error);
+  }
+  return next;
+}
+
 ClusterSnapshot ClusterMonitor::check_once() {
   ClusterHealth health;
-  std::shared_ptr<const ClusterInventory> inventory = snapshot().inventory;
+  ClusterSnapshot before = snapshot();
+  std::shared_ptr<const ClusterInventory> inventory = before.inventory;
+  std::shared_ptr<const UserQueue> queue = before.queue;
 
   int round_trip_ms = 0;
   Status connected = remote_->connect();
@@ -147,6 +165,7 @@ ClusterSnapshot ClusterMonitor::check_once() {
     health.round_trip_ms = round_trip_ms;
     health.slurm_version = parsed->slurm_version;
     inventory = std::make_shared<const ClusterInventory>(std::move(*parsed));
+    queue = fetch_queue(queue);
     if (store_ != nullptr) {
       if (auto saved = store_->save_inventory(config_.name, *raw); !saved.ok()) {
         log::warn("{}: {}", config_.name, saved.error().message);
@@ -160,11 +179,12 @@ ClusterSnapshot ClusterMonitor::check_once() {
     ++failures_;
   }
   health.checked_at = clock_.now();
-  publish(std::move(health), std::move(inventory));
+  publish(std::move(health), std::move(inventory), std::move(queue));
   return snapshot();
 }
 
-void ClusterMonitor::publish(ClusterHealth health, std::shared_ptr<const ClusterInventory> inventory) {
+void ClusterMonitor::publish(ClusterHealth health, std::shared_ptr<const ClusterInventory> inventory,
+                             std::shared_ptr<const UserQueue> queue) {
   bool changed_state = false;
   {
     std::lock_guard lock(mu_);
@@ -173,6 +193,7 @@ void ClusterMonitor::publish(ClusterHealth health, std::shared_ptr<const Cluster
     health.since = changed_state ? health.checked_at : old.since;
     snapshot_.health = std::move(health);
     snapshot_.inventory = std::move(inventory);
+    snapshot_.queue = std::move(queue);
     checked_once_ = true;
   }
   cv_.notify_all();

@@ -4,7 +4,9 @@
 // gpu_cache_ttl while the cluster is up, and with exponential backoff (1 s,
 // 2 s, ... capped at min(ttl, 30 s)) while it is down. A check connects if
 // needed, times one cheap command for the round trip, then fetches nodes,
-// partitions and pending jobs. Each check ends by publishing a new snapshot
+// partitions and pending jobs, and then the user's own queue (one
+// `squeue --me`, user_queue.h; its failure does not make the cluster down,
+// the last rows stay with the error beside them). Each check ends by publishing a new snapshot
 // and calling the listener, so the filesystem can drop kernel caches.
 //
 // The filesystem reads snapshot(): a shared_ptr copy under a short lock,
@@ -62,7 +64,10 @@ class ClusterMonitor {
   void run_loop();
   Result<CommandResult> run_checked(const std::vector<std::string>& argv);
   Result<RawInventory> fetch(int* round_trip_ms);
-  void publish(ClusterHealth health, std::shared_ptr<const ClusterInventory> inventory);
+  void publish(ClusterHealth health, std::shared_ptr<const ClusterInventory> inventory,
+               std::shared_ptr<const UserQueue> queue);
+  // The user's queue after one more `squeue --me` (keeps `last`'s rows on failure).
+  std::shared_ptr<const UserQueue> fetch_queue(const std::shared_ptr<const UserQueue>& last);
 
   const config::ClusterConfig config_;
   const std::shared_ptr<Remote> remote_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/slurm_model.h"
+#include "backend/user_queue.h"
 #include "common/clock.h"
 #include "common/result.h"
 
@@ -54,6 +55,9 @@ struct ClusterInventory {
 struct ClusterSnapshot {
   ClusterHealth health;
   std::shared_ptr<const ClusterInventory> inventory;  // null until the first good fetch
+  // The user's whole queue (user_queue.h); null until first fetched since
+  // mmcfs started (it is not kept across restarts: it says when it was taken).
+  std::shared_ptr<const UserQueue> queue;
 };
 
 // Parses every part of a raw inventory; the first parser error wins.

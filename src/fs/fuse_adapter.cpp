@@ -306,6 +306,9 @@ fuse_lowlevel_ops make_ops() {
 
 }  // namespace
 
+FuseAdapter::FuseAdapter(Namespace& ns)
+    : ns_(ns), invalidations_([this](const Invalidation& what) { send(what); }) {}
+
 int FuseAdapter::run(const FuseOptions& options, const std::function<void()>& on_mounted) {
   std::vector<std::string> argv = {"mmcfs", "-o", "fsname=mmcfs,subtype=mmcfs,default_permissions"};
   if (options.allow_other) argv.insert(argv.end(), {"-o", "allow_other"});
@@ -337,6 +340,7 @@ int FuseAdapter::run(const FuseOptions& options, const std::function<void()>& on
     std::unique_lock lock(session_mu_);
     session_ = se;
   }
+  invalidations_.start();
   if (on_mounted) on_mounted();
   log::info("mounted at {}", options.mountpoint);
 
@@ -345,6 +349,7 @@ int FuseAdapter::run(const FuseOptions& options, const std::function<void()>& on
   loop.max_idle_threads = 16;
   int rc = fuse_session_loop_mt(se, &loop);
 
+  invalidations_.stop();  // before the session goes: nothing is sent after this
   {
     std::unique_lock lock(session_mu_);
     session_ = nullptr;
@@ -363,11 +368,21 @@ int FuseAdapter::run(const FuseOptions& options, const std::function<void()>& on
   return 0;
 }
 
-void FuseAdapter::invalidate(InodeId ino) {
+void FuseAdapter::invalidate(InodeId ino) { invalidations_.enqueue(Invalidation{ino, {}}); }
+
+void FuseAdapter::invalidate_entry(InodeId parent, std::string name) {
+  invalidations_.enqueue(Invalidation{parent, std::move(name)});
+}
+
+void FuseAdapter::send(const Invalidation& what) {
   std::shared_lock lock(session_mu_);
   if (session_ == nullptr) return;
-  int rc = fuse_lowlevel_notify_inval_inode(session_, ino, 0, 0);
-  if (rc != 0 && rc != -ENOENT) log::debug("invalidate inode {}: {}", ino, std::strerror(-rc));
+  int rc = what.name.empty()
+               ? fuse_lowlevel_notify_inval_inode(session_, what.ino, 0, 0)
+               : fuse_lowlevel_notify_inval_entry(session_, what.ino, what.name.c_str(), what.name.size());
+  if (rc != 0 && rc != -ENOENT) {
+    log::debug("invalidate {} {}: {}", what.ino, what.name, std::strerror(-rc));
+  }
 }
 
 }  // namespace mmcfs::fs

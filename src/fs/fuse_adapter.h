@@ -3,9 +3,14 @@
 // Errors become errno through errno_map.h only, and are logged once with the
 // operation's name (ENOENT quietly).
 //
+// Kernel cache invalidations are queued and sent by the adapter's own thread
+// (invalidation_queue.h), never on the caller's: a notification sent from
+// inside a FUSE request handler would deadlock the kernel.
+//
 // Thread rules: run() blocks the calling thread in libfuse's multi-threaded
-// loop. invalidate() may be called from any thread at any time (before the
-// mount and after unmount it does nothing).
+// loop. invalidate() and invalidate_entry() may be called from any thread at
+// any time, FUSE handlers included; they only queue (before the mount and
+// after unmount they do nothing).
 #pragma once
 
 #include <functional>
@@ -13,6 +18,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "fs/invalidation_queue.h"
 #include "fs/namespace.h"
 
 struct fuse_session;
@@ -28,22 +34,28 @@ struct FuseOptions {
 
 class FuseAdapter {
  public:
-  explicit FuseAdapter(Namespace& ns) : ns_(ns) {}
+  explicit FuseAdapter(Namespace& ns);
 
   // Mounts; on success calls `on_mounted` (after daemonising, so threads may
   // start there), serves until unmounted or SIGINT/SIGTERM/SIGHUP, unmounts.
   // Returns a process exit code.
   int run(const FuseOptions& options, const std::function<void()>& on_mounted);
 
-  // Drops the kernel's cached attributes and data of an inode.
+  // Drops the kernel's cached attributes and data of an inode (queued).
   void invalidate(InodeId ino);
+  // Drops the kernel's cached entry `name` of directory `parent` (queued).
+  void invalidate_entry(InodeId parent, std::string name);
 
   Namespace& ns() { return ns_; }
 
  private:
+  // Sends one queued invalidation (on the queue's thread).
+  void send(const Invalidation& what);
+
   Namespace& ns_;
   std::shared_mutex session_mu_;
   fuse_session* session_ = nullptr;  // GUARDED_BY(session_mu_); set while mounted
+  InvalidationQueue invalidations_;  // last: stopped (joined) before the rest goes
 };
 
 }  // namespace mmcfs::fs

@@ -243,6 +243,10 @@ std::string render_recorded_launch(const JobRecord& job) {
   return text + fmt::format("# mmcfs: job {}, ran at commit {}\n", job.id, job.commit);
 }
 
+std::shared_ptr<DirNode> make_job_dir(JobSource& source, const std::string& id) {
+  return std::make_shared<JobDir>(source, id);
+}
+
 std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at) {
   return std::make_shared<JobsDir>(source, mounted_at);
 }

@@ -45,6 +45,8 @@ class JobSource {
 };
 
 std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at);
+// One job's directory (archived or not; archive/ lists them too).
+std::shared_ptr<DirNode> make_job_dir(JobSource& source, const std::string& id);
 
 // The one-line status ("RUNNING", "PENDING (Resources)", "FAILED exit 3"),
 // with `note` (JobSource::status_note) after the reason:

@@ -7,6 +7,7 @@
 
 #include "common/text.h"
 #include "fs/cluster_views.h"
+#include "fs/queue_view.h"
 
 namespace mmcfs::fs {
 namespace {
@@ -39,6 +40,7 @@ std::shared_ptr<DirNode> cluster_dir(const ClusterStateSource& source, const Clo
       {"partitions", cluster_file(source, clock, cfg, render_partitions, figures_time)},
       {"gpus", cluster_file(source, clock, cfg, render_gpus_table, figures_time)},
       {"gpus.json", cluster_file(source, clock, cfg, json_text, figures_time)},
+      {"queue", cluster_file(source, clock, cfg, render_queue, queue_time)},
   };
   return std::make_shared<StaticDir>(std::move(files), mounted_at);
 }
@@ -87,6 +89,7 @@ threads keep fresh; reading a file never waits on the network.
   clusters/<name>/partitions   allowed partitions: state, nodes, time limit
   clusters/<name>/gpus         TYPE TOTAL USED FREE PENDING UNAVAILABLE FREE_ON
   clusters/<name>/gpus.json    the same as JSON (try: jq . clusters/*/gpus.json)
+  clusters/<name>/queue        your whole queue there, with pending reasons
   gpus/<TYPE>                  one GPU type on every cluster
 
 Try:

@@ -6,6 +6,7 @@
 //   clusters/<name>/partitions   allowed partitions
 //   clusters/<name>/gpus         GPU table
 //   clusters/<name>/gpus.json    the same as JSON
+//   clusters/<name>/queue        the user's whole queue (queue_view.h)
 //   gpus/<TYPE>                  that GPU type on every cluster
 //
 // Every file renders from a ClusterStateSource; nothing here touches the

@@ -56,11 +56,17 @@ class ProjectDir final : public DirNode {
     }
     if (auto zone = source_.drop_zone(project_.name); zone.ok()) out.emplace_back("new", *zone);
     auto jobs = source_.project_jobs(project_.name);
-    std::vector<Child> links;
-    for (const auto& job : jobs) {
-      links.emplace_back(job.id, std::make_shared<StaticSymlink>("../../../jobs/" + job.id, job.submitted_at));
-    }
-    out.emplace_back("jobs", std::make_shared<StaticDir>(std::move(links), at));
+    // Listed live (not fixed at lookup): the kernel may keep this directory's
+    // inode while jobs are launched, archived or brought back.
+    std::string name = project_.name;
+    auto list_links = [&source, name]() {
+      std::vector<Child> links;
+      for (const auto& job : source.project_jobs(name)) {
+        links.emplace_back(job.id, std::make_shared<StaticSymlink>("../../../jobs/" + job.id, job.submitted_at));
+      }
+      return links;
+    };
+    out.emplace_back("jobs", std::make_shared<GeneratedDir>(list_links, nullptr, [at] { return at; }));
     if (!jobs.empty()) {
       out.emplace_back("last", std::make_shared<StaticSymlink>("../../jobs/" + jobs.back().id, jobs.back().submitted_at));
     }

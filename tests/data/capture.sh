@@ -45,6 +45,10 @@ States:
   `pend-dependency` (`-d afterok:<run-a100>`). On beta, `run-h100`
   (`--gres=gpu:h100:1`) runs and `pend-h100x2` (`--gres=gpu:h100:2`) pends.
 - **cancelled**: the busy state after `scancel` of `pend-a100x2-second`.
+- **queue**: an emptied queue, then jobs submitted directly with sbatch (not by
+  mmcfs): `held by hand` (`--hold --gres=gpu:a100:1`), `run|pipe name`
+  (`--gres=gpu:a6000:1`, running) and `pend-a6000x2` (`--gres=gpu:a6000:2`,
+  pending on Resources); the running one is then cancelled with `scancel -v`.
 
 ## Files
 EOF
@@ -227,6 +231,21 @@ capture alpha cancelled alpha-scancel-unknown-job "scancel 999999"
 capture alpha cancelled alpha-scancel-unknown-job-verbose "scancel -v 999999"
 capture alpha cancelled alpha-scancel-finished-job "scancel -v ${JOB_OK}"
 capture alpha cancelled alpha-squeue-job-list-finished "squeue -h -j ${JOB_OK},${PEND_B},${RUN_A100} -o '%i|%T'"
+
+# --- the user's own queue: jobs submitted directly with sbatch, not by mmcfs --
+remote alpha "scancel -u mmcfsuser"
+wait_until_empty alpha "squeue -h"
+Q_HELD=$(submit alpha "--hold -J 'held by hand' -p general --gres=gpu:a100:1 -n1 --mem=100M --wrap 'sleep 600'")
+Q_RUN=$(submit alpha "-J 'run|pipe name' -p general --gres=gpu:a6000:1 -n1 --mem=100M --wrap 'sleep 600'")
+for _ in $(seq 1 60); do
+  [[ "$(remote alpha "squeue -h -j ${Q_RUN} -o %T")" == RUNNING ]] && break
+  sleep 0.5
+done
+Q_PEND=$(submit alpha "-J pend-a6000x2 -p general --gres=gpu:a6000:2 -n1 --mem=100M --wrap 'sleep 600'")
+sleep 2  # let the scheduler give the pending job its reason
+capture alpha queue alpha-squeue-me-queue "squeue --me -h -O 'JobID:|,Partition:|,State:|,TimeUsed:|,NumNodes:|,tres-per-node:|,Reason:|,Name:'"
+capture alpha queue alpha-scancel-running-job-verbose "scancel -v ${Q_RUN}"
+echo "queue jobs: held ${Q_HELD}, pending ${Q_PEND}" >&2
 
 # --- clean up: cancel our test jobs -----------------------------------------
 remote alpha "scancel -u mmcfsuser"

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "backend/slurm_parsers.h"
+#include "backend/user_queue.h"
 #include "config/cluster_config.h"
 #include "fakes/fake_remote.h"
 
@@ -60,6 +61,7 @@ inline void answer_as_alpha(FakeRemote& remote, int a100_used = 0) {
                        node_line("alpha-n2", "DOWN+DRAIN", "gpu:a100:2", "gpu:a100:0(IDX:N/A)"));
   remote.answer_ok(backend::kScontrolShowPartitionsArgv, alpha_partitions());
   remote.answer_ok(backend::kSqueuePendingArgv, "");
+  remote.answer_ok(backend::kSqueueMineArgv, "");
 }
 
 }  // namespace mmcfs::testing

@@ -62,7 +62,7 @@ check "the file left new/" bash -c "[[ ! -e '$P/new/launch.yaml' ]]"
 check "a receipt names the job" grep -q 'became job 00001-first' "$P/new/launch.yaml.submitted"
 job1=00001-first
 check "jobs/ shows the job" test -d "$mnt/jobs/$job1"
-check "the job dir has its files" expect_eq "command info.json launch.yaml links log script status" "$(ls "$mnt/jobs/$job1" | tr '\n' ' ' | sed 's/ $//')"
+check "the job dir has its files" expect_eq "command ctl info.json launch.yaml links log script status" "$(ls "$mnt/jobs/$job1" | tr '\n' ' ' | sed 's/ $//')"
 check "projects/example/last points at it" expect_eq "../../jobs/$job1" "$(readlink "$P/last")"
 check "projects/example/jobs links it" test -f "$P/jobs/$job1/status"
 check "status is a SLURM state" grep -Eq '^(PENDING|RUNNING|COMPLETED)' "$mnt/jobs/$job1/status"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # load_test.sh — sixteen readers of logs and status files in parallel while the
 # poller runs every second, launches land and ctl refreshes arrive: no
-# deadlock (every read returns within a bound), no torn read (a finished log
+# deadlock (every read and ctl write returns within a bound), no torn read (a finished log
 # reads back byte for byte every round; a running log only ever grows by
 # appending; every status is one well-formed line; every info.json is valid
 # JSON), no crash (the mount and the process are alive at the end).
@@ -82,7 +82,8 @@ reader() {  # reader N — loops until the stop file appears; writes rounds/fail
     # listings, stat, JSON
     timeout "$read_bound" ls -l "$mnt/jobs" "$mnt/clusters/alpha" >/dev/null || echo "ls failed or hung" >>"$fail"
     timeout "$read_bound" jq -e .state "$mnt/jobs/$long_a/info.json" >/dev/null || echo "info.json unreadable" >>"$fail"
-    timeout "$read_bound" cat "$mnt/clusters/alpha/gpus" "$mnt/gpus/H100" >/dev/null || echo "gpu files failed" >>"$fail"
+    timeout "$read_bound" cat "$mnt/clusters/alpha/gpus" "$mnt/gpus/H100" "$mnt/clusters/alpha/queue" \
+      "$mnt/.mmcfs/stats" "$mnt/jobs/$long_a/ctl" "$mnt/jobs/$long_a/links" >/dev/null || echo "cluster, stats or ctl files failed" >>"$fail"
     rounds=$((rounds + 1))
   done
   echo "$rounds" >"$work/reader-$n.rounds"
@@ -92,14 +93,14 @@ for i in $(seq 1 "$readers"); do reader "$i" & done
 # --- meanwhile: launches and refreshes -------------------------------------------
 end=$((SECONDS + duration))
 launched=0
+refreshed=0
 while ((SECONDS < end)); do
   if ((launched < 3)); then
     launch "busy$launched" alpha 0 2>>"$work/launch-errors" || echo "launch busy$launched failed" >>"$work/launch-errors"
     launched=$((launched + 1))
   fi
   for ctl in "$mnt"/jobs/*/ctl; do
-    [[ -e "$ctl" ]] || continue
-    timeout "$read_bound" bash -c "echo refresh >'$ctl'" 2>/dev/null || true
+    timeout "$read_bound" bash -c "echo refresh >'$ctl'" 2>>"$work/refresh-errors" && refreshed=$((refreshed + 1))
   done
   sleep 0.5
 done
@@ -115,6 +116,7 @@ check "no read failed, hung or tore" bash -c "! cat '$work'/reader-*.fail 2>/dev
 cat "$work"/reader-*.fail 2>/dev/null | sort | uniq -c | head -20
 check "the launches during the load landed" bash -c "[[ ! -s '$work/launch-errors' ]] &&
   [[ \$(ls '$mnt/jobs' | grep -c -- '-busy[0-9]\$') -eq $launched ]]"
+check "ctl refreshes were served during the load ($refreshed)" bash -c "(($refreshed > 0))"
 check "mmcfs is alive and mounted" bash -c "kill -0 ${MOUNT_PIDS[0]} && mountpoint -q '$mnt'"
 
 cd /

@@ -34,9 +34,9 @@ wait_for 20 grep -q '^up:' clusters/alpha/status
 wait_for 20 grep -q '^up:' clusters/beta/status
 
 # --- the tree -------------------------------------------------------------
-check "ls shows README clusters gpus jobs projects" expect_eq "README clusters gpus jobs projects" "$(ls | tr '\n' ' ' | sed 's/ $//')"
+check "ls shows README archive clusters gpus jobs projects" expect_eq "README archive clusters gpus jobs projects" "$(ls | tr '\n' ' ' | sed 's/ $//')"
 check "ls clusters shows alpha and beta" expect_eq "alpha beta" "$(ls clusters | tr '\n' ' ' | sed 's/ $//')"
-check "cluster dir has its files" expect_eq "config.yaml gpus gpus.json partitions status" \
+check "cluster dir has its files" expect_eq "config.yaml gpus gpus.json partitions queue status" \
   "$(ls clusters/alpha | tr '\n' ' ' | sed 's/ $//')"
 check "alpha status is up with round trip and SLURM version" \
   grep -Eq '^up: [0-9]+ ms round trip, SLURM 22\.05' clusters/alpha/status
@@ -72,7 +72,7 @@ sizes_match() {
   done < <(find . -type f)
 }
 check "stat size equals bytes read for every file" sizes_match
-check "find lists every file" expect_eq 14 "$(find . -type f | wc -l)"
+check "find lists every file" expect_eq 17 "$(find . -type f | wc -l)"  # + clusters/*/queue, .mmcfs/stats
 check "grep -r finds the GPU types" bash -c "grep -rl A6000 . | grep -q clusters/alpha/gpus"
 check "ls -l shows read-only modes" bash -c "ls -l clusters/alpha | grep -q '^-r--r--r--'"
 check "jq reads every gpus.json" jq -e -s 'length == 2' clusters/alpha/gpus.json clusters/beta/gpus.json

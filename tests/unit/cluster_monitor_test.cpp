@@ -52,7 +52,7 @@ TEST(ClusterMonitorTest, AHealthyCheckPublishesInventoryAndVersion) {
   EXPECT_EQ(snap.inventory->partitions.size(), 2u);
   EXPECT_EQ(free_a100(snap), 2);
   EXPECT_EQ(notified, 1);
-  EXPECT_EQ(remote->calls().size(), 4u) << "version, nodes, partitions, pending: one command each";
+  EXPECT_EQ(remote->calls().size(), 5u) << "version, nodes, partitions, pending, the user's queue: one command each";
 }
 
 TEST(ClusterMonitorTest, ConnectFailureIsDownWithTheReasonAndNoInventory) {

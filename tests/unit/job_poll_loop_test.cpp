@@ -8,6 +8,8 @@
 #include "app/job_poll_loop.h"
 
 #include <gtest/gtest.h>
+
+#include <thread>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -165,8 +167,14 @@ TEST_F(JobPollLoopTest, AHangingClusterDoesNotDelayAnother) {
   JobPollLoop alpha(alpha_, alpha_remote, *jobs_, clock_, std::ref(alpha_heard));
   JobPollLoop beta(beta_, beta_remote, *jobs_, clock_, std::ref(beta_heard));
 
-  auto started = std::chrono::steady_clock::now();
+  // beta's squeue must be hanging before alpha starts, or the test proves nothing.
   beta.start();
+  auto beta_deadline = std::chrono::steady_clock::now() + 10s;
+  while (beta_remote->run_calls() < 1 && std::chrono::steady_clock::now() < beta_deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(beta_remote->run_calls(), 1) << "beta's cycle never started";
+  auto started = std::chrono::steady_clock::now();
   alpha.start();
   ASSERT_TRUE(alpha_heard.wait_for_calls(1, 10s)) << "alpha's cycle never completed";
   auto took = std::chrono::steady_clock::now() - started;

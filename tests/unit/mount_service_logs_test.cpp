@@ -211,9 +211,15 @@ TEST_F(MountServiceLogsTest, SixteenReadersWhileTheLogGrowsSeeCleanPrefixes) {
     });
   }
   std::thread follower([&] {
+    // Each growth step waits (bounded) until the readers have read again, so
+    // reads and appends interleave however the threads are scheduled.
+    int step = 0;
     for (std::size_t end = 20; end <= full.size(); end += 97) {
       remote_->set_file(log_path_, full.substr(0, end));
       service_->log_follower("alpha")->tick();
+      const int want = 4 * ++step;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (reads < want && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     }
     remote_->set_file(log_path_, full);
     service_->log_follower("alpha")->tick();

@@ -80,7 +80,8 @@ TEST_F(MountServiceTest, TheTreeShowsEveryClusterAndGpuType) {
   ASSERT_TRUE(root.ok());
   std::vector<std::string> names;
   for (auto& e : *root) names.push_back(e.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"README", "clusters", "gpus", "jobs", "projects"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{".mmcfs", "README", "archive", "clusters", "gpus", "jobs", "projects"}));
   EXPECT_EQ(read(*service, "clusters/alpha/status"), "up: 0 ms round trip, SLURM 22.05.8\n");
   EXPECT_EQ(read(*service, "clusters/beta/status"), "down: connection refused by 127.0.0.1:22\n");
   EXPECT_NE(read(*service, "clusters/alpha/gpus").find("A100   4      0     2"), std::string::npos);
