@@ -62,13 +62,12 @@ check "the sweep lists its runs" expect_eq "4" "$(wc -l <"$mnt/jobs/$sweep/runs"
 check "each run has its own command" \
   grep -qxF "python3 train.py seed=3 optimizer.lr=1e-4 data.batch_size=16" "$mnt/jobs/$sweep.2/command"
 
-progress() { cat "$mnt/jobs/$sweep"*/status | sed 's/ (.*//; s/ exit .*//' | sort | uniq -c | sed 's/^ *//' | paste -sd, ; }
+# The issue's progress view: cat jobs/<sweep>*/status | sort | uniq -c (C collation, one line).
+progress() { cat "$mnt/jobs/$1"*/status | LC_ALL=C sort | uniq -c | sed 's/^ *//' | paste -sd'|'; }
+all_completed="1 COMPLETED (4/4 finished: COMPLETED 4)|4 COMPLETED exit 0"
 check "all 4 runs complete, and the sweep with them" \
-  wait_for 180 bash -c "[[ \"\$(cat '$mnt/jobs/$sweep'*/status | sort | uniq -c | sed 's/^ *//' | paste -sd'|')\" == '4 COMPLETED exit 0|1 COMPLETED (4/4 finished: COMPLETED 4)' ]]"
-echo "      progress: $(progress)"
-check "cat jobs/<sweep>*/status | sort | uniq -c shows 4 COMPLETED runs" \
-  expect_eq "4 COMPLETED exit 0|1 COMPLETED (4/4 finished: COMPLETED 4)" \
-  "$(cat "$mnt/jobs/$sweep"*/status | sort | uniq -c | sed 's/^ *//' | paste -sd'|')"
+  wait_for 180 eval '[[ "$(progress "$sweep")" == "$all_completed" ]]'
+check "cat jobs/<sweep>*/status | sort | uniq -c shows 4 COMPLETED runs" expect_eq "$all_completed" "$(progress "$sweep")"
 want=('["seed=3","optimizer.lr=1e-3","data.batch_size=16"]' '["seed=3","optimizer.lr=1e-3","data.batch_size=32"]'
       '["seed=3","optimizer.lr=1e-4","data.batch_size=16"]' '["seed=3","optimizer.lr=1e-4","data.batch_size=32"]')
 for n in 0 1 2 3; do
@@ -114,7 +113,9 @@ if [[ -e "$mnt/jobs/$long/ctl" ]]; then
   check "squeue no longer has any of its tasks" \
     wait_for 30 bash -c "[[ -z \$(on_cluster alpha squeue -h -r -j '$long_array' -t PENDING,RUNNING,COMPLETING -o %i) ]]"
   check "every run ends CANCELLED, and the sweep with them" \
-    wait_for 60 bash -c "[[ \"\$(cat '$mnt/jobs/$long'*/status | sed 's/ (.*//; s/ exit .*//' | sort | uniq -c | sed 's/^ *//' | paste -sd'|')\" == '4 CANCELLED' ]]"
+    wait_for 60 eval '[[ $(cat "$mnt/jobs/$long"*/status | grep -c "^CANCELLED") == 4 ]]'
+  check "the sweep says so" grep -qx "CANCELLED (3/3 finished: CANCELLED 3)" "$mnt/jobs/$long/status"
+  echo "      after cancel: $(progress "$long")"
 else
   echo "      (no jobs/<id>/ctl in this mount: cancelling a sweep is not tested)"
   failed=$((failed + 1)); echo "FAIL  jobs/<sweep>/ctl exists"
