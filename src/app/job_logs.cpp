@@ -22,7 +22,7 @@ const JobLogs::Cluster* JobLogs::cluster_of(const backend::JobRecord& job) const
 
 fs::LogView JobLogs::log_view(const std::string& job_id) const {
   const backend::LogCache::LocalLog local = cache_.local(job_id);
-  return fs::LogView{local.size, local.complete, local.modified};
+  return fs::LogView{local.size, local.complete, local.modified, local.rewritten};
 }
 
 Result<std::string> JobLogs::read_log(const std::string& job_id, std::uint64_t offset, std::size_t n) const {
@@ -33,12 +33,13 @@ std::vector<backend::TrackerLink> JobLogs::tracker_links(const std::string& job_
   return links_.links(job_id);
 }
 
-Result<backend::LogState> JobLogs::refresh(const backend::JobRecord& job, std::chrono::milliseconds bound) {
+Result<backend::LogState> JobLogs::refresh(const backend::JobRecord& job, std::chrono::milliseconds bound,
+                                           std::chrono::milliseconds backlog_bound) {
   const Cluster* cluster = cluster_of(job);
   if (cluster == nullptr) return make_error(Errc::kNotFound, "job " + job.id + ": no cluster " + job.cluster);
   const std::uint64_t before = cache_.size(job.id);
   const bool was_complete = cache_.complete(job.id);
-  auto state = cache_.refresh(*cluster->remote, job, cluster->config, bound);
+  auto state = cache_.refresh(*cluster->remote, job, cluster->config, bound, backlog_bound);
   const std::uint64_t after = cache_.size(job.id);
   if (after != before || cache_.complete(job.id) != was_complete) mark_dirty(job);
   return state;
@@ -49,9 +50,8 @@ void JobLogs::refresh_for_open(const backend::JobRecord& job) {
   if (cluster == nullptr || job.slurm_id.empty()) return;  // no log yet
   if (reachable_ && !reachable_(job.cluster)) return;    // known down: serve what is here
   const bool final = backend::job_state::is_final(job.state);
-  const auto bound = final ? std::chrono::duration_cast<std::chrono::milliseconds>(cluster->config.command_timeout)
-                           : kOpenRefreshBound;
-  auto state = refresh(job, bound);
+  const auto whole = std::chrono::duration_cast<std::chrono::milliseconds>(cluster->config.command_timeout);
+  auto state = refresh(job, final ? whole : kOpenRefreshBound, whole);
   if (!state.ok() && state.error().code != Errc::kNotFound) {
     log::debug("{}: log not refreshed on open: {}", job.id, state.error().describe());
   }

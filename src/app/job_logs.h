@@ -6,10 +6,12 @@
 // state only. The network is reached by refresh() (the LogFollower's
 // background refreshes) and by refresh_for_open() (bounded: 2 s for a job
 // that may still write, the cluster's command timeout for the one fetch of a
-// finished job's whole log; skipped while the cluster's monitor says it is
-// down). Logs whose size changed are remembered as dirty so the follower can
-// scan them for links and drop the kernel's caches of their files from its
-// own thread (never from inside a FUSE request).
+// finished job's whole log, or of a running job's backlog once its bytes are
+// arriving, so a first `cat` of a long log returns all of it; skipped while
+// the cluster's monitor says it is down). Logs whose size changed are
+// remembered as dirty so the follower can scan them for links and drop the
+// kernel's caches of their files from its own thread (never from inside a
+// FUSE request).
 //
 // Thread rules: every method is safe from any thread. mu_ guards the reader
 // counts and the dirty set, never held while calling the cache or a remote.
@@ -34,7 +36,9 @@
 
 namespace mmcfs::app {
 
-// How long an open of a log that may still grow waits for its new bytes.
+// How long an open of a log that may still grow waits for the cluster's
+// answer. Once bytes arrive, the open goes on until it has all the log had
+// (up to the cluster's command timeout).
 inline constexpr std::chrono::milliseconds kOpenRefreshBound{2000};
 
 class JobLogs final : public fs::JobLogSource {
@@ -56,9 +60,11 @@ class JobLogs final : public fs::JobLogSource {
   void hold(const std::string& job_id) override;
   void release(const std::string& job_id) override;
 
-  // Fetches the job's new log bytes within `bound` (LogCache::refresh); a
-  // change of size marks the log dirty. kNotFound also for an unknown cluster.
-  Result<backend::LogState> refresh(const backend::JobRecord& job, std::chrono::milliseconds bound);
+  // Fetches the job's new log bytes within `bound`, or `backlog_bound` while
+  // a backlog is arriving (LogCache::refresh); a change of size marks the log
+  // dirty. kNotFound also for an unknown cluster.
+  Result<backend::LogState> refresh(const backend::JobRecord& job, std::chrono::milliseconds bound,
+                                    std::chrono::milliseconds backlog_bound = std::chrono::milliseconds(0));
   // Scans the log's new bytes for tracker links (local); true if they changed.
   Result<bool> update_links(const std::string& job_id);
 

@@ -11,9 +11,11 @@
 //      fetched again, across restarts too;
 //   2. for every log that changed (here or on an open), scans the new bytes
 //      for tracker links and calls `invalidate(job_id, files_changed)` so the
-//      kernel drops its cached attributes and pages of the log (and, when the
-//      links or completeness changed, of links and info.json). That call
-//      happens on this thread, never inside a FUSE request.
+//      kernel drops what it cached of the files that need it (MountService:
+//      the log only when it was rewritten or its completeness changed, since
+//      a log that only grew is dropped by the kernel itself; links and
+//      info.json when the links or completeness changed). That call happens
+//      on this thread, never inside a FUSE request.
 // A failing cluster is retried with backoff (1 s, 2 s, 4 s ... 30 s) measured
 // on the injected clock; a finished job that never wrote a log (cancelled
 // while pending) is tried once per run.

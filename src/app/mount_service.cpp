@@ -205,7 +205,12 @@ LogFollower* MountService::log_follower(const std::string& cluster) {
 
 void MountService::invalidate_job_log(const std::string& job_id, bool files_changed) {
   if (!invalidator_ || !ns_) return;
-  std::vector<std::string> names = {"log"};
+  // A log that only grew needs nothing: its attribute lifetime is 0, and the
+  // kernel drops the file's pages itself when it sees the new size, so the
+  // pages of a log nobody rewrote stay for the next reader (keep_cache). A
+  // rewrite at the same size is the one change it cannot see.
+  std::vector<std::string> names;
+  if (files_changed || job_logs_->log_view(job_id).rewritten) names.push_back("log");
   if (files_changed) names.insert(names.end(), {"links", "info.json"});
   for (const auto& name : names) {
     if (auto ino = ns_->known_inode("jobs/" + job_id + "/" + name)) invalidator_(*ino);

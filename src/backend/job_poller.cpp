@@ -147,6 +147,24 @@ void JobPoller::summarize_sweeps(const Sweeps& sweeps, Outcomes& out) {
   for (Outcome& o : summaries) out.push_back(std::move(o));
 }
 
+std::vector<JobRecord> JobPoller::settle(const std::vector<SlurmJobStatus>& rows, std::vector<JobRecord> jobs,
+                                         bool final_only, Outcomes& out) {
+  auto by_id = index_by_id(rows);
+  WallTime now = clock_.now();
+  std::vector<JobRecord> unresolved;
+  for (JobRecord& job : jobs) {
+    const SlurmJobStatus* answer = find_answer(by_id, job);
+    if (answer == nullptr || (final_only && !job_state::is_final(answer->state))) {
+      unresolved.push_back(std::move(job));
+      continue;
+    }
+    forget_missing(job.id);
+    JobUpdate u = update_from_slurm(job, *answer, now);
+    out.push_back({std::move(job), std::move(u), true});
+  }
+  return unresolved;
+}
+
 void JobPoller::write(const Outcomes& outcomes, WallTime now, PollStats& stats) {
   if (outcomes.empty()) return;
   std::vector<std::pair<std::string, JobStore::Modifier>> modifiers;
@@ -227,21 +245,9 @@ PollStats JobPoller::poll(Remote& remote, const config::ClusterConfig& cluster) 
     stats.error = rows.error().describe();
     return stats;
   }
-  auto by_id = index_by_id(*rows);
-  WallTime now = clock_.now();
   Outcomes outcomes;
   outcomes.reserve(active.size());
-  std::vector<JobRecord> vanished;
-  for (JobRecord& job : active) {
-    const SlurmJobStatus* answer = find_answer(by_id, job);
-    if (answer == nullptr) {
-      vanished.push_back(std::move(job));
-      continue;
-    }
-    forget_missing(job.id);
-    JobUpdate u = update_from_slurm(job, *answer, now);
-    outcomes.push_back({std::move(job), std::move(u), true});
-  }
+  std::vector<JobRecord> vanished = settle(*rows, std::move(active), /*final_only=*/false, outcomes);
 
   bool sacct_failed = false;
   if (!vanished.empty()) {
@@ -293,20 +299,7 @@ std::vector<JobRecord> JobPoller::resolve_by_sacct(Remote& remote, const config:
     sacct_failed = true;
     return vanished;
   }
-  auto by_id = index_by_id(*rows);
-  WallTime now = clock_.now();
-  std::vector<JobRecord> unresolved;
-  for (JobRecord& job : vanished) {
-    const SlurmJobStatus* answer = find_answer(by_id, job);
-    if (answer == nullptr || !job_state::is_final(answer->state)) {
-      unresolved.push_back(std::move(job));
-      continue;
-    }
-    forget_missing(job.id);
-    JobUpdate u = update_from_slurm(job, *answer, now);
-    out.push_back({std::move(job), std::move(u), true});
-  }
-  return unresolved;
+  return settle(*rows, std::move(vanished), /*final_only=*/true, out);
 }
 
 std::vector<JobRecord> JobPoller::resolve_by_scontrol(Remote& remote, const config::ClusterConfig& cluster,
@@ -332,21 +325,8 @@ std::vector<JobRecord> JobPoller::resolve_by_scontrol(Remote& remote, const conf
     log::warn("{}: {}; trying the exit_status files", cluster.name, rows.error().describe());
     return vanished;
   }
-  auto by_id = index_by_id(*rows);
-  WallTime now = clock_.now();
-  std::vector<JobRecord> unresolved;
-  for (JobRecord& job : vanished) {
-    const SlurmJobStatus* answer = find_answer(by_id, job);
-    if (answer == nullptr) {
-      unresolved.push_back(std::move(job));
-      continue;
-    }
-    // The controller holds it: its answer is SLURM's, final or not.
-    forget_missing(job.id);
-    JobUpdate u = update_from_slurm(job, *answer, now);
-    out.push_back({std::move(job), std::move(u), true});
-  }
-  return unresolved;
+  // The controller holds it: its answer is SLURM's, final or not.
+  return settle(*rows, std::move(vanished), /*final_only=*/false, out);
 }
 
 void JobPoller::resolve_by_markers(Remote& remote, const config::ClusterConfig& cluster,

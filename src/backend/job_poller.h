@@ -142,6 +142,11 @@ class JobPoller {
                           const std::vector<JobRecord>& vanished, bool may_give_up, PollStats& stats,
                           Outcomes& out);
   // Writes the cycle's outcomes in one batch (see the file comment).
+  // Applies SLURM's answers (`rows`) to `jobs`: each job with an answer
+  // (with `final_only`, only a final one) becomes an Outcome in `out`;
+  // returns the jobs left without one.
+  std::vector<JobRecord> settle(const std::vector<SlurmJobStatus>& rows, std::vector<JobRecord> jobs, bool final_only,
+                                Outcomes& out);
   void write(const Outcomes& outcomes, WallTime now, PollStats& stats);
   // When this cycle first missed the job (now, if it had not been missed).
   WallTime missing_since(const std::string& job_id, WallTime now);

@@ -124,7 +124,7 @@ LogCache::LocalLog LogCache::local(const std::string& job_id) const {
   if (!usable_job_id(job_id)) return {};
   std::lock_guard lock(mu_);
   const Entry& entry = entry_locked(job_id);
-  return LocalLog{entry.size, entry.state.complete, entry.modified};
+  return LocalLog{entry.size, entry.state.complete, entry.modified, entry.rewritten};
 }
 
 LogCache::Stats LogCache::stats() const { return Stats{remote_reads_.load(), bytes_fetched_.load()}; }
@@ -180,8 +180,11 @@ Result<std::string> LogCache::read(const std::string& job_id, std::uint64_t offs
 
 Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
                                    const config::ClusterConfig& cluster,
-                                   std::chrono::milliseconds bound) {
-  const Clock::time_point deadline = Clock::now() + bound;
+                                   std::chrono::milliseconds bound,
+                                   std::chrono::milliseconds backlog_bound) {
+  const Clock::time_point started = Clock::now();
+  const Clock::time_point deadline = started + bound;
+  const Clock::time_point backlog_deadline = started + std::max(bound, backlog_bound);
   if (!usable_job_id(job.id)) return bad_job_id(job.id);
   if (job.slurm_id.empty()) {
     return make_error(Errc::kNotFound, "job " + job.id + " has no SLURM id yet, so no log");
@@ -196,11 +199,11 @@ Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
     if (entry.fetching) {
       // Another reader is fetching these very bytes: wait for its outcome.
       const int generation = entry.generation;
-      if (!fetch_done_cv_.wait_until(lock, deadline,
+      if (!fetch_done_cv_.wait_until(lock, backlog_deadline,
                                      [&] { return entry.generation != generation; })) {
         return make_error(Errc::kTimeout, "log of job " + job.id +
                                               ": another fetch of it did not finish within " +
-                                              std::to_string(bound.count()) + " ms");
+                                              std::to_string(std::max(bound, backlog_bound).count()) + " ms");
       }
       if (entry.last_error) return *entry.last_error;
       return entry.state;
@@ -214,7 +217,8 @@ Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
     }
   }
 
-  Result<LogState> result = fetch(remote, job, remote_log_path(job, cluster), start, deadline);
+  Result<LogState> result =
+      fetch(remote, job, remote_log_path(job, cluster), start, deadline, backlog_deadline);
   {
     std::lock_guard lock(mu_);
     Entry& entry = entry_locked(job.id);
@@ -234,7 +238,7 @@ Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
 
 Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
                                  const std::string& remote_path, std::uint64_t start,
-                                 Clock::time_point deadline) {
+                                 Clock::time_point deadline, Clock::time_point backlog_deadline) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) {
@@ -260,11 +264,14 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
     Entry& entry = entry_locked(job.id);
     entry.size = offset;
     entry.modified = mtime_of_fd(out.get());
+    entry.rewritten = true;
     return Status::Ok();
   };
 
+  bool progressing = false;  // the last chunk brought bytes and the file holds more
   for (;;) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>((progressing ? backlog_deadline : deadline) - Clock::now());
     if (left.count() <= 0) break;
     remote_reads_.fetch_add(1, std::memory_order_relaxed);
     Result<FileChunk> chunk = remote.read_range(remote_path, offset, kLogChunkBytes, left);
@@ -312,6 +319,7 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
       break;
     }
     if (chunk->bytes.empty()) break;  // no progress (cannot happen with a sane remote)
+    progressing = true;
   }
 
   if (refetching) {

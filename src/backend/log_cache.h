@@ -69,12 +69,19 @@ class LogCache {
 
   // Fetches the job's new log bytes within `bound` (see the file comment).
   // A bound that passes mid-way is not an error: what arrived is kept and
-  // caught_up is false. Errors: kNotFound (no SLURM id yet, or no log file on
+  // caught_up is false. `backlog_bound` (when longer than `bound`) lets a
+  // fetch that is making progress on a backlog go on past `bound`: once a
+  // chunk arrived and the remote file holds more, the fetch continues until
+  // caught up or `backlog_bound` (from the call) passes. So a first read of a
+  // long log waits for all of it while a silent cluster still costs only
+  // `bound`. A refresh waiting for another one of the same job waits up to
+  // the longer of the two. Errors: kNotFound (no SLURM id yet, or no log file on
   // the cluster yet), kInvalidArgument (a job id unfit for a file name), kIo
   // (local disk), kTimeout (waiting for another refresh of the job), and the
   // remote's errors; bytes fetched before an error are kept.
   Result<LogState> refresh(Remote& remote, const JobRecord& job,
-                           const config::ClusterConfig& cluster, std::chrono::milliseconds bound);
+                           const config::ClusterConfig& cluster, std::chrono::milliseconds bound,
+                           std::chrono::milliseconds backlog_bound = std::chrono::milliseconds(0));
 
   // Bytes of the job's log held locally (0 when none).
   std::uint64_t size(const std::string& job_id) const;
@@ -86,6 +93,7 @@ class LogCache {
     std::uint64_t size = 0;
     bool complete = false;
     std::chrono::system_clock::time_point modified{};  // epoch when there is no copy
+    bool rewritten = false;  // a refetch replaced the copy in this process
   };
   LocalLog local(const std::string& job_id) const;
 
@@ -111,6 +119,7 @@ class LogCache {
     std::optional<Error> last_error;  // set when the last refresh failed
     bool fetching = false;    // a refresh is talking to the remote
     int generation = 0;       // counts finished refreshes (waiters watch it)
+    bool rewritten = false;   // a refetch replaced <id>.log since this LogCache was made
   };
 
   // The entry for `job_id`, loaded from disk on first use. mu_ held.
@@ -121,8 +130,11 @@ class LogCache {
   Status mark_complete(const std::string& job_id, std::uint64_t size);
 
   // The fetch loop, run by the one refresh that holds the job's guard.
+  // Stops at `deadline`, or at `backlog_deadline` (>= deadline) while
+  // chunks keep arriving and the remote file holds more.
   Result<LogState> fetch(Remote& remote, const JobRecord& job, const std::string& remote_path,
-                         std::uint64_t start, std::chrono::steady_clock::time_point deadline);
+                         std::uint64_t start, std::chrono::steady_clock::time_point deadline,
+                         std::chrono::steady_clock::time_point backlog_deadline);
 
   const std::string dir_;
   mutable std::mutex mu_;

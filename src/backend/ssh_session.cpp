@@ -158,6 +158,12 @@ Result<std::unique_ptr<SshSession>> SshSession::open(const SshOptions& o, SshDea
   }
   Status verified = (*known)->verify(raw);
   if (!verified.ok()) return verified.error();
+  auto method = [raw](int type) -> std::string {
+    const char* name = libssh2_session_methods(raw, type);
+    return name != nullptr ? name : "?";
+  };
+  log::debug("ssh {}: kex {}, cipher {}, mac {}", o.cluster_name, method(LIBSSH2_METHOD_KEX),
+             method(LIBSSH2_METHOD_CRYPT_SC), method(LIBSSH2_METHOD_MAC_SC));
 
   Status authenticated = session->authenticate(deadline);
   if (!authenticated.ok()) return authenticated.error();

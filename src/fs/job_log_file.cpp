@@ -11,8 +11,8 @@ namespace {
 // keeps it fresh while it is held.
 class JobLogOpenFile final : public OpenFile {
  public:
-  JobLogOpenFile(JobLogSource& logs, std::string job_id, bool complete)
-      : logs_(logs), job_id_(std::move(job_id)), complete_(complete) {
+  JobLogOpenFile(JobLogSource& logs, std::string job_id, bool keep_cache)
+      : logs_(logs), job_id_(std::move(job_id)), keep_cache_(keep_cache) {
     logs_.hold(job_id_);
   }
   ~JobLogOpenFile() override { logs_.release(job_id_); }
@@ -22,13 +22,14 @@ class JobLogOpenFile final : public OpenFile {
   Result<std::string> read(std::uint64_t offset, std::size_t size) override {
     return logs_.read_log(job_id_, offset, size);
   }
-  // A complete log never changes: its pages stay valid across opens.
-  bool keep_cache() const override { return complete_; }
+  // The log only grows (the kernel drops the pages itself when it sees a new
+  // size): its pages stay valid across opens unless a refetch rewrote it.
+  bool keep_cache() const override { return keep_cache_; }
 
  private:
   JobLogSource& logs_;
   const std::string job_id_;
-  const bool complete_;
+  const bool keep_cache_;
 };
 
 class JobLogFile final : public FileNode {
@@ -55,7 +56,8 @@ class JobLogFile final : public FileNode {
     auto job = lookup_(id_);
     if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
     if (!logs_.log_view(id_).complete) logs_.refresh_for_open(*job);
-    return std::unique_ptr<OpenFile>(std::make_unique<JobLogOpenFile>(logs_, id_, logs_.log_view(id_).complete));
+    const LogView view = logs_.log_view(id_);
+    return std::unique_ptr<OpenFile>(std::make_unique<JobLogOpenFile>(logs_, id_, view.complete || !view.rewritten));
   }
   // Deliberately 0 while the log may grow (see the header): every stat, and
   // every read past the size the kernel knows, asks for the current size.

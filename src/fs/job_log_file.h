@@ -10,10 +10,16 @@
 //     size the kernel last got from stat, so read never returns more bytes
 //     than stat said, and the cache only ever grows, so it never returns
 //     fewer. A log that may still grow has attribute lifetime 0 (a stat, and
-//     a read past the size the kernel knows, always ask us), and the
-//     background follower invalidates the kernel's pages when it appends.
-//     A complete log never changes: long lifetime, and keep_cache so a second
-//     `grep -r` is served from the kernel's page cache.
+//     a read past the size the kernel knows, always ask us); the background
+//     follower invalidates the kernel's pages when a refetch rewrote it.
+//     A complete log never changes: long lifetime. Every open keeps the
+//     kernel's pages (keep_cache), so a second `cat` or `grep -r` is served
+//     from the page cache: a log only grows, and when the kernel sees a new
+//     size (stat, or a path lookup, which with lifetime 0 happens on every
+//     open) it drops the file's pages itself, so no stale partial last page
+//     survives. The one change the kernel cannot see is a refetch that
+//     rewrote the log at the same size: once a log was rewritten, its opens
+//     drop the pages (no keep_cache) for the rest of the run.
 // `links` lists the tracker links found in the log, "kind url" per line.
 //
 // Thread rules: nodes and open files are called from any FUSE thread; they
@@ -39,6 +45,7 @@ struct LogView {
   std::uint64_t size = 0;
   bool complete = false;  // the job ended and all of its log is local
   WallTime mtime{};       // when the local copy last grew (epoch if never)
+  bool rewritten = false; // the local copy was replaced by a refetch (not only grown)
 };
 
 // Where the log files get their bytes (in production app::JobLogs).

@@ -7,31 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
+
 namespace mmcfs::hydra {
 namespace {
-
-// Rows as columns padded to the widest cell, separated by two spaces; the
-// last cell of a row is not padded.
-std::string columns(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width;
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
-    }
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + '\n';
-  }
-  return out;
-}
 
 // A value on one line: newlines and tabs shown escaped.
 std::string one_line(const std::string& text) {
@@ -58,7 +37,7 @@ std::string render_configs(const ConfTree& tree) {
     rows.push_back(name == tree.default_config ? std::vector<std::string>{name, "default"}
                                                : std::vector<std::string>{name});
   }
-  return columns(rows);
+  return format_table(rows);
 }
 
 std::string render_group(const ConfTree& tree, const std::string& group) {
@@ -81,7 +60,7 @@ std::string render_group(const ConfTree& tree, const std::string& group) {
     const bool is_default = std::find(chosen.begin(), chosen.end(), option) != chosen.end();
     rows.push_back(is_default ? std::vector<std::string>{option, "default"} : std::vector<std::string>{option});
   }
-  return columns(rows);
+  return format_table(rows);
 }
 
 std::string render_params(const Composition& composition) {
@@ -91,13 +70,13 @@ std::string render_params(const Composition& composition) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const ParamInfo& p : composition.params) rows.push_back({p.key, type_name(p.type), one_line(p.default_text)});
-  return header + "\n" + columns(rows);
+  return header + "\n" + format_table(rows);
 }
 
 std::string render_selection(const Composition& composition) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [group, option] : composition.selection) rows.push_back({group, option.empty() ? "null" : option});
-  return columns(rows);
+  return format_table(rows);
 }
 
 std::string render_problems(const ConfTree& tree) {

@@ -4,7 +4,8 @@
 # of its printing and loses none; stat size and read size agree while it
 # grows; the finished log reads (cat, grep -r) with the cluster's sshd
 # stopped, and after a restart of mmcfs with the cluster still down, with zero
-# bytes fetched; a cancelled job keeps SLURM's "CANCELLED AT" line; the
+# bytes fetched; a first cat of a running job's 256 MiB log returns all of
+# it; a cancelled job keeps SLURM's "CANCELLED AT" line; the
 # WandB URL the job printed shows in `links` and info.json.
 #
 #   bash tests/integration/logs_test.sh path/to/mmcfs
@@ -133,10 +134,29 @@ check "info.json's links has the run" \
 long=$(launch longticker 'overrides: ["ticks=400"]')
 check "the long job is running" wait_for 60 grep -q '^tick 3 ' "$mnt/jobs/$long/log"
 slurm_long=$(jq -r .slurm_id "$mnt/jobs/$long/info.json")
+
 on_cluster alpha scancel "$slurm_long"
 check "the cancel is seen" wait_for 30 grep -q '^CANCELLED' "$mnt/jobs/$long/status"
 check "its log is completed" wait_for 20 test -e "$work/state/logs/$long.log.complete"
 check "the cancelled log keeps the CANCELLED AT line" grep -q "CANCELLED AT" "$mnt/jobs/$long/log"
+
+# --- a first cat of a long log of a running job returns all of it ------------
+# 256 MiB appended on the cluster, more than the open's 2 s wait for the
+# cluster fetches here: the open goes on while the bytes arrive (before, cat
+# returned a prefix: 148 MiB of it on this machine). Bytes are only counted:
+# the job's own prints land at its file offset, inside the appended text.
+big=$(launch bigticker 'overrides: ["ticks=400"]')
+check "the big job is running" wait_for 60 grep -q '^tick 2 ' "$mnt/jobs/$big/log"
+slurm_big=$(jq -r .slurm_id "$mnt/jobs/$big/info.json")
+out=$(on_cluster alpha scontrol show job "$slurm_big" | sed -n 's/^ *StdOut=//p')
+on_cluster alpha "yes 'epoch 1 step 00001234 loss 0.123456 lr 3.0e-04 grad_norm 0.7781' | head -c 268435456 >> $(printf '%q' "$out")"
+remote_size=$(on_cluster alpha stat -c %s "$out")
+read_bytes=$(cat "$mnt/jobs/$big/log" | wc -c)
+check "a first cat of a 256 MiB running log returns all of it ($read_bytes of $remote_size bytes)" \
+  test "$read_bytes" -ge "$remote_size" -a "$remote_size" -gt 268435456
+on_cluster alpha scancel "$slurm_big"
+check "the big job's log is completed" wait_for 30 test -e "$work/state/logs/$big.log.complete"
+on_cluster alpha "truncate -s 0 $(printf '%q' "$out")"  # the test clusters' disk (the log is local now)
 
 # --- the cluster goes away -----------------------------------------------------
 want=$(cat "$L")

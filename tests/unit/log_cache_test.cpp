@@ -162,6 +162,36 @@ TEST_F(LogCacheTest, BoundThatPassesKeepsWhatArrived) {
   EXPECT_TRUE(cached(cache) == content);
 }
 
+TEST_F(LogCacheTest, ABacklogThatIsArrivingIsFetchedPastTheBound) {
+  // A first read of a long log: the short bound is for the cluster's answer;
+  // once chunks arrive the fetch goes on to the end (within backlog_bound).
+  LogCache cache(logs_dir());
+  const std::string content = text_of(3 * kLogChunkBytes + 5);
+  remote_.set_file(kLogPath, content);
+  remote_.set_read_delay(60ms);
+  auto state = cache.refresh(remote_, job_, cluster_, 100ms, 10s);  // 4 chunks: about 240 ms
+  ASSERT_TRUE(state.ok()) << state.error().describe();
+  EXPECT_TRUE(state->caught_up);
+  EXPECT_EQ(state->size, content.size());
+  EXPECT_EQ(offsets_requested(),
+            (std::vector<std::uint64_t>{0, kLogChunkBytes, 2 * kLogChunkBytes, 3 * kLogChunkBytes}));
+  EXPECT_TRUE(cached(cache) == content);
+}
+
+TEST_F(LogCacheTest, ABacklogStillStopsAtTheBacklogBound) {
+  LogCache cache(logs_dir());
+  const std::string content = text_of(6 * kLogChunkBytes);
+  remote_.set_file(kLogPath, content);
+  remote_.set_read_delay(60ms);
+  auto state = cache.refresh(remote_, job_, cluster_, 30ms, 150ms);  // room for about three chunks
+  ASSERT_TRUE(state.ok()) << state.error().describe();
+  EXPECT_FALSE(state->caught_up);
+  EXPECT_GE(state->size, kLogChunkBytes);  // went on past the 30 ms bound
+  EXPECT_LT(state->size, content.size());
+  EXPECT_EQ(state->remote_size, content.size());
+  EXPECT_EQ(cache.size(job_.id), state->size);
+}
+
 TEST_F(LogCacheTest, ShorterRemoteFileIsRefetchedFromZero) {
   LogCache cache(logs_dir());
   remote_.set_file(kLogPath, "old run: a long line of output\n");

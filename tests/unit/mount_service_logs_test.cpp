@@ -115,23 +115,48 @@ TEST_F(MountServiceLogsTest, StatNeverFetchesAndAlwaysMatchesTheBytesRead) {
   EXPECT_EQ(remote_->read_calls().size(), 1u);
 }
 
-TEST_F(MountServiceLogsTest, AnOpenReaderSeesTheLogGrowAndTheFollowerInvalidatesIt) {
+TEST_F(MountServiceLogsTest, AnOpenReaderSeesTheLogGrowWithoutDroppingTheKernelsPages) {
   remote_->set_file(log_path_, "line 1\n");
   auto h = service_->ns().open(ino(log_dir() + "/log"), fs::OpenRequest{});
   ASSERT_TRUE(h.ok());
-  EXPECT_FALSE(h->keep_cache);
+  EXPECT_TRUE(h->keep_cache);  // it only grew: the kernel drops pages itself on a new size
   EXPECT_FALSE(h->direct_io);
   EXPECT_EQ(read_all(h->handle), "line 1\n");
   remote_->set_file(log_path_, "line 1\nline 2\n");
   invalidated_.clear();
   service_->log_follower("alpha")->tick();
-  EXPECT_EQ(invalidated_, (std::vector<std::string>{log_dir() + "/log"}));
+  // Only grown: nothing to drop (lifetime 0, and the kernel drops the pages
+  // itself when it sees the new size), so a second reader keeps them.
+  EXPECT_TRUE(invalidated_.empty());
   EXPECT_EQ(service_->ns().getattr(ino(log_dir() + "/log"))->size, 14u);
+  EXPECT_EQ(service_->ns().getattr(ino(log_dir() + "/log"))->ttl.count(), 0);
   auto rest = service_->ns().read(h->handle, 7, 4096);
   ASSERT_TRUE(rest.ok());
   EXPECT_EQ(*rest, "line 2\n");
   service_->ns().release(h->handle);
   EXPECT_EQ(remote_->read_calls().back().offset, 7u);  // only the new bytes
+}
+
+TEST_F(MountServiceLogsTest, ALogRewrittenOnTheClusterIsOpenedWithoutTheKernelsPages) {
+  // The kernel drops a file's pages when it sees a new size, but not when a
+  // log is rewritten at the same size: after any refetch, opens drop them.
+  remote_->set_file(log_path_, "epoch 1 loss 0.9\n");
+  EXPECT_EQ(cat(log_dir() + "/log"), "epoch 1 loss 0.9\n");
+  remote_->set_file(log_path_, "rerun\n");  // shorter: refetched from 0 by the next open
+  auto h = service_->ns().open(ino(log_dir() + "/log"), fs::OpenRequest{});
+  ASSERT_TRUE(h.ok());
+  EXPECT_FALSE(h->keep_cache);
+  EXPECT_EQ(read_all(h->handle), "rerun\n");
+  invalidated_.clear();
+  service_->log_follower("alpha")->tick();  // and the follower drops the pages of readers already in
+  EXPECT_EQ(invalidated_, (std::vector<std::string>{log_dir() + "/log"}));
+  service_->ns().release(h->handle);
+  remote_->set_file(log_path_, "rerun\nepoch 1 loss 0.8\n");
+  h = service_->ns().open(ino(log_dir() + "/log"), fs::OpenRequest{});
+  ASSERT_TRUE(h.ok());
+  EXPECT_FALSE(h->keep_cache);  // for the rest of the run
+  EXPECT_EQ(read_all(h->handle), "rerun\nepoch 1 loss 0.8\n");
+  service_->ns().release(h->handle);
 }
 
 TEST_F(MountServiceLogsTest, LinksShowInTheLinksFileAndInfoJson) {
