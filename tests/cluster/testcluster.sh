@@ -594,15 +594,27 @@ descendants() {
 # (all descendants of the listener), then the listener, so that clients really
 # see the cluster go away and no session command outlives it. Jobs submitted
 # through ssh are not descendants (slurmd runs them) and are left alone.
+# The listener is frozen (SIGSTOP) first: a client whose session just ended
+# (mmcfs reconnects at once) must not get a new session between the scan
+# for sessions and the listener's exit, or that session would outlive it. The
+# listener gets its SIGTERM while frozen, so it exits as soon as it runs again.
 stop_sshd() {
-  local cluster="$1" pid
+  local cluster="$1" pid p deadline
   local -a sessions
   if pid="$(sshd_pid "$cluster")"; then
+    kill -STOP "$pid" 2>/dev/null || true
     mapfile -t sessions < <(descendants "$pid")
     if (( ${#sessions[@]} > 0 )); then
       log "${cluster}: ending ${#sessions[@]} ssh session process(es)"
       kill -TERM "${sessions[@]}" 2>/dev/null || true
+      deadline=$((SECONDS + STOP_TIMEOUT))
+      for p in "${sessions[@]}"; do
+        while process_exists "$p" && (( SECONDS < deadline )); do sleep 0.1; done
+        process_exists "$p" && kill -KILL "$p" 2>/dev/null || true
+      done
     fi
+    kill -TERM "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true
   fi
   stop_pidfile "$(cluster_dir "$cluster")/sshd.pid" sshd
 }
