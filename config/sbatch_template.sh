@@ -33,6 +33,7 @@
 #   SBATCH_COMMENT        the job's unique token. mmcfs finds the job by it
 #                         (squeue --format=%k) if it lost track of the SLURM
 #                         id, so keep --comment as it is.
+#   SBATCH_ARRAY          a sweep's task ids, 0-<runs-1> (for the SWEEP section)
 #
 # Values for the shell. Each arrives ALREADY SHELL-QUOTED as one word
 # ('...', or $'...' when it holds control characters such as newlines), always
@@ -54,27 +55,40 @@
 #   GPU_TYPE       GPU type as configured ('' for none)
 #   TRAINING_ARGV  the training command as quoted words:
 #                  python train_script [--config-name X] overrides...
+#                  (for a sweep: without the sweep's values; SWEEP_SELECT
+#                  replaces it per run)
 # Whole lines:
 #   ENV_EXPORTS    one `export NAME=value` line per `env:` entry of the launch
 #                  file (names checked, values quoted)
 #   ENV_SETUP      the project's env_setup lines from .mlops-config.yaml,
 #                  VERBATIM: they are the project's own shell code
+#   SWEEP_SELECT   empty for a plain job. For a sweep (launch.yaml `sweep:`,
+#                  submitted as one job array): a `case` on
+#                  $SLURM_ARRAY_TASK_ID that sets mmcfs_args to that run's
+#                  command (pre-quoted words), MMCFS_RUN_DIR to
+#                  $MMCFS_JOB_DIR/run-<n> (created), MMCFS_JOB_ID to
+#                  <id>.<n> and MMCFS_SWEEP_RUN to <n>. A template used for a
+#                  sweep must have SWEEP_SELECT and SBATCH_ARRAY.
 #
 # Sections: lines between a line holding only {{#NAME}} and one holding only
 # {{/NAME}} are kept when NAME is true, and dropped otherwise; {{^NAME}}
 # keeps its lines when NAME is false. Names:
 #   MULTI_NODE     more than one node
 #   GPUS           at least one GPU per node
+#   SWEEP          the launch is a sweep (a job array)
 #
 # -----------------------------------------------------------------------------
 # Contract (what the rest of mmcfs reads; keep it when you adapt this file)
 # -----------------------------------------------------------------------------
 #   --output=slurm-%j.out      the log, relative to the job's directory
+#                              (a sweep's run: slurm-%A_%a.out)
 #   --comment=SBATCH_COMMENT   how a job is found again by its token
-#   <job dir>/started          written when the job starts (id, host, time)
-#   <job dir>/exit_status      the exit status, one integer, written when the
+#   <run dir>/started          written when the job starts (id, host, time)
+#   <run dir>/exit_status      the exit status, one integer, written when the
 #                              script ends for any reason it can catch (not
 #                              SIGKILL), so the outcome is known without sacct
+#   (the run dir is $MMCFS_RUN_DIR: the job's directory, or a sweep run's
+#   <job dir>/run-<n>)
 # =============================================================================
 #SBATCH --job-name={{SBATCH_JOB_NAME}}
 #SBATCH --partition={{SBATCH_PARTITION}}
@@ -86,7 +100,13 @@
 #SBATCH --cpus-per-task={{SBATCH_CPUS_PER_TASK}}
 #SBATCH --mem={{SBATCH_MEM}}
 #SBATCH --time={{SBATCH_TIME}}
+{{#SWEEP}}
+#SBATCH --array={{SBATCH_ARRAY}}
+#SBATCH --output=slurm-%A_%a.out
+{{/SWEEP}}
+{{^SWEEP}}
 #SBATCH --output=slurm-%j.out
+{{/SWEEP}}
 #SBATCH --comment={{SBATCH_COMMENT}}
 
 set -euo pipefail
@@ -110,18 +130,22 @@ export PYTHONUNBUFFERED=1   # the log shows prints as they happen
 
 # The training command, one array element per argument.
 mmcfs_args=( {{TRAINING_ARGV}} )
+# Where this run keeps its markers and its checkout: the job's directory, or
+# for a sweep's run <job dir>/run-<n> (set by the selection below).
+MMCFS_RUN_DIR=$MMCFS_JOB_DIR
+{{SWEEP_SELECT}}
 
 # Environment variables from the launch file's env: (they may override the above).
 {{ENV_EXPORTS}}
 
 # ---- Markers: started, and exit_status whatever happens ----------------------
-cd -- "$MMCFS_JOB_DIR"
+cd -- "$MMCFS_RUN_DIR"
 rm -f -- exit_status exit_status.tmp   # (a requeued job starts afresh)
 
 mmcfs_write_exit_status() {
   local status=$?
-  printf '%s\n' "$status" > "$MMCFS_JOB_DIR/exit_status.tmp" &&
-    mv -f -- "$MMCFS_JOB_DIR/exit_status.tmp" "$MMCFS_JOB_DIR/exit_status"
+  printf '%s\n' "$status" > "$MMCFS_RUN_DIR/exit_status.tmp" &&
+    mv -f -- "$MMCFS_RUN_DIR/exit_status.tmp" "$MMCFS_RUN_DIR/exit_status"
   exit "$status"
 }
 trap mmcfs_write_exit_status EXIT
@@ -165,10 +189,10 @@ if ! git -C "$MMCFS_MIRROR_DIR" cat-file -e "$MMCFS_COMMIT^{commit}" 2>/dev/null
   echo "mmcfs: commit $MMCFS_COMMIT is not in $MMCFS_REPO_URL (was it pushed?)" >&2
   exit 1
 fi
-rm -rf -- "$MMCFS_JOB_DIR/code"
-git clone --quiet --shared --no-checkout -- "$MMCFS_MIRROR_DIR" "$MMCFS_JOB_DIR/code"
-git -C "$MMCFS_JOB_DIR/code" -c advice.detachedHead=false checkout --quiet --detach "$MMCFS_COMMIT"
-cd -- "$MMCFS_JOB_DIR/code"
+rm -rf -- "$MMCFS_RUN_DIR/code"
+git clone --quiet --shared --no-checkout -- "$MMCFS_MIRROR_DIR" "$MMCFS_RUN_DIR/code"
+git -C "$MMCFS_RUN_DIR/code" -c advice.detachedHead=false checkout --quiet --detach "$MMCFS_COMMIT"
+cd -- "$MMCFS_RUN_DIR/code"
 
 # ---- The project's environment setup (.mlops-config.yaml env_setup) ----------
 # (run with set -e but without set -u: module and conda scripts read unset variables)

@@ -12,6 +12,7 @@
 #include "common/text.h"
 #include "hydra/conf_source.h"
 #include "launch/sbatch_script.h"
+#include "launch/sweep.h"
 #include "project/git_repo.h"
 #include "project/project_config.h"
 
@@ -104,6 +105,7 @@ std::string LaunchService::render_template(const std::string& project, const std
       spec.name = config_name->empty() ? project + "-run" : *config_name;
       spec.description.clear();
       spec.commit.clear();
+      spec.sweep.clear();  // a sweep is never a default
     }
   }
   if (last) {
@@ -115,6 +117,7 @@ std::string LaunchService::render_template(const std::string& project, const std
     });
     spec.description.clear();
     spec.commit.clear();
+    spec.sweep.clear();  // a sweep is never a default
   } else if (spec.cluster.empty()) {
     spec.name = project + "-run";
     if (!config_.clusters.empty()) {
@@ -181,11 +184,35 @@ Result<fs::LaunchTrigger::Outcome> LaunchService::launch(const std::string& proj
                               cluster->workspace};
   auto script = launch::render_script(template_, inputs);
   if (!script.ok()) {
-    (void)jobs_.remove(job.id);
+    remove_with_runs(job.id);
     return script.error();
   }
   job.script = *script;
   job.command = shell_join(launch::training_argv(*spec, *project_config));
+  if (!spec->sweep.empty()) {
+    // One record per run, before anything reaches the cluster (job_store.h).
+    const std::size_t runs = launch::sweep_run_count(*spec);
+    job.command.clear();
+    for (std::size_t n = 0; n < runs; ++n) {
+      const launch::LaunchSpec run_spec = launch::sweep_run_spec(*spec, n);
+      backend::JobRecord run;
+      run.project = project;
+      run.cluster = cluster->name;
+      run.launch_text = text;
+      run.spec_yaml = launch::to_launch_yaml(run_spec);
+      run.commit = *commit;
+      run.script = job.script;
+      run.command = shell_join(launch::training_argv(run_spec, *project_config));
+      run.reason = "run " + std::to_string(n) + " of sweep " + job.id;
+      job.command += (n ? "\n" : "") + run.command;
+      auto inserted_run = jobs_.insert_run(job, static_cast<int>(n), std::move(run));
+      if (!inserted_run.ok()) {
+        remove_with_runs(job.id);
+        return inserted_run.error();
+      }
+    }
+    job.reason = fmt::format("sweep of {} runs", runs);
+  }
   if (auto s = jobs_.update(job); !s.ok()) return s.error();
 
   Error error{Errc::kInternal, ""};
@@ -195,7 +222,7 @@ Result<fs::LaunchTrigger::Outcome> LaunchService::launch(const std::string& proj
       return fs::LaunchTrigger::Outcome{job.id, receipt(job), false, ""};
     case SubmitResult::kNotSent:
     case SubmitResult::kRefused:
-      (void)jobs_.remove(job.id);
+      remove_with_runs(job.id);
       return error;
     case SubmitResult::kInDoubt:
       return fs::LaunchTrigger::Outcome{
@@ -251,6 +278,13 @@ LaunchService::SubmitResult LaunchService::submit(backend::JobRecord& job, const
     return SubmitResult::kInDoubt;
   }
   log::info("{}: submitted as SLURM job {} on {}", job.id, job.slurm_id, cluster.name);
+  // A sweep's runs are its array's tasks: "<array id>_<n>".
+  for (backend::JobRecord run : jobs_.runs_of(job.id)) {
+    if (!run.slurm_id.empty()) continue;
+    run.slurm_id = backend::array_task_id(job.slurm_id, backend::run_number(run.id));
+    run.state = backend::job_state::kPending;
+    if (auto s = jobs_.update(run); !s.ok()) log::warn("{}: {}", run.id, s.error().message);
+  }
   return SubmitResult::kConfirmed;
 }
 
@@ -258,6 +292,7 @@ int LaunchService::reconcile(const std::string& cluster_name) {
   int confirmed = 0;
   for (auto job : jobs_.in_state(backend::job_state::kSubmitting)) {
     if (!cluster_name.empty() && job.cluster != cluster_name) continue;
+    if (backend::is_sweep_run(job)) continue;  // submitted with its sweep
     const config::ClusterConfig* cluster = config_.find(job.cluster);
     if (cluster == nullptr || job.script.empty()) continue;
     Error error{Errc::kInternal, ""};
@@ -271,6 +306,11 @@ int LaunchService::reconcile(const std::string& cluster_name) {
         job.state = backend::job_state::kFailed;
         job.reason = "submission failed: " + error.message;
         (void)jobs_.update(job);
+        for (backend::JobRecord run : jobs_.runs_of(job.id)) {
+          run.state = backend::job_state::kFailed;
+          run.reason = "submission of sweep " + job.id + " failed";
+          (void)jobs_.update(run);
+        }
         break;
       case SubmitResult::kNotSent:
       case SubmitResult::kInDoubt:
@@ -280,6 +320,11 @@ int LaunchService::reconcile(const std::string& cluster_name) {
     }
   }
   return confirmed;
+}
+
+void LaunchService::remove_with_runs(const std::string& id) {
+  for (const backend::JobRecord& run : jobs_.runs_of(id)) (void)jobs_.remove(run.id);
+  (void)jobs_.remove(id);
 }
 
 // After a crash between sbatch and recording, the launch file may still sit
@@ -297,9 +342,14 @@ void LaunchService::finish_source_file(const backend::JobRecord& job) {
 }
 
 std::string LaunchService::receipt(const backend::JobRecord& job) const {
-  return fmt::format("{} became job {}\n  SLURM job {} on {}, commit {}\n  files: jobs/{}/  (also projects/{}/last)\n",
-                     job.source_file, job.id, job.slurm_id, job.cluster, job.commit.substr(0, 12), job.id,
-                     job.project);
+  std::string text = fmt::format(
+      "{} became job {}\n  SLURM job {} on {}, commit {}\n  files: jobs/{}/  (also projects/{}/last)\n",
+      job.source_file, job.id, job.slurm_id, job.cluster, job.commit.substr(0, 12), job.id, job.project);
+  if (auto runs = jobs_.runs_of(job.id); !runs.empty()) {
+    text += fmt::format("  a sweep of {} runs (SLURM job array {}): jobs/{}.0/ .. jobs/{}.{}/\n", runs.size(),
+                        job.slurm_id, job.id, job.id, runs.size() - 1);
+  }
+  return text;
 }
 
 }  // namespace mmcfs::app

@@ -13,6 +13,9 @@
 //   - the cluster did not confirm (timeout, link dropped after sending): the
 //     record stays SUBMITTING, "in doubt";
 //   - confirmed: the SLURM id is recorded, state PENDING.
+// A launch with `sweep:` becomes one job array: the sweep's record and one
+// record per run are written before submission (backend/job_store.h); once
+// sbatch answers, each run gets slurm_id "<array id>_<n>" and PENDING.
 // reconcile() finishes in-doubt jobs by running the same idempotent command
 // again: it returns the id SLURM already gave, or submits if sbatch never
 // ran. So a launch is never lost and never run twice, even if mmcfs dies
@@ -64,6 +67,8 @@ class LaunchService {
   enum class SubmitResult { kConfirmed, kNotSent, kRefused, kInDoubt };
   SubmitResult submit(backend::JobRecord& job, const config::ClusterConfig& cluster, Error* error);
   void finish_source_file(const backend::JobRecord& job);
+  // Forgets a job and, for a sweep, its runs (a launch that never reached SLURM).
+  void remove_with_runs(const std::string& id);
   // Records a confirmed launch as the project's last, and as its last with that config name.
   void remember_launch(const backend::JobRecord& job);
   std::optional<launch::LaunchSpec> parse_last(const std::string& project, const std::string& yaml) const;

@@ -14,8 +14,8 @@ namespace mmcfs::backend {
 
 // "Field:|" is width 0 (no padding, no cutting) with the suffix "|".
 const std::vector<std::string> kSqueuePollArgv = {
-    "env", "SLURM_TIME_FORMAT=%s", "squeue", "--me", "-t", "all", "-h", "-O",
-    "JobID:|,State:|,SubmitTime:|,StartTime:|,EndTime:|,exit_code:|,Reason:|,Comment:"};
+    "env", "SLURM_TIME_FORMAT=%s", "squeue", "--me", "-r", "-t", "all", "-h", "-O",
+    "JobArrayID:|,State:|,SubmitTime:|,StartTime:|,EndTime:|,exit_code:|,Reason:|,Comment:"};
 
 // Fixed text: the jobs arrive on stdin, never inside the script. Only shell
 // builtins run per job (read, printf), so a thousand jobs cost no forks.

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "backend/sweep_status.h"
 #include "common/log.h"
 #include "launch/sbatch_script.h"
 
@@ -54,13 +55,20 @@ std::multimap<std::string, const SlurmJobStatus*> index_by_id(const std::vector<
   return by_id;
 }
 
+// Where a job's started and exit_status files are: its job directory, or a
+// sweep run's run-<n> inside its sweep's.
+std::string marker_dir(const config::ClusterConfig& cluster, const JobRecord& job) {
+  if (is_sweep_run(job)) return launch::run_dir(cluster.workspace, slurm_token(job), run_number(job.id));
+  return launch::job_dir(cluster.workspace, job.token);
+}
+
 JobUpdate unchanged(const JobRecord& j) { return {j.state, j.reason, j.started_at, j.ended_at, j.exit_code}; }
 
 }  // namespace
 
 bool same_job(const JobRecord& record, const SlurmJobStatus& s) {
   if (s.slurm_id != record.slurm_id) return false;
-  if (!s.comment.empty()) return s.comment == record.token;
+  if (!s.comment.empty()) return s.comment == slurm_token(record);
   if (!s.submit_time) return true;
   auto skew = *s.submit_time - record.submitted_at;
   if (skew < decltype(skew)::zero()) skew = -skew;
@@ -98,18 +106,52 @@ bool JobPoller::accounting_disabled(const std::string& cluster) const {
   return it != accounting_disabled_.end() && it->second;
 }
 
-std::vector<JobRecord> JobPoller::active_jobs(const std::string& cluster) const {
+std::vector<JobRecord> JobPoller::active_jobs(const std::string& cluster, Sweeps& sweeps) const {
   // Summaries (no texts): modify_batch() applies the outcome to the current
   // record at write time.
-  std::vector<JobRecord> active;
+  // Copies only the active records and the sweeps' runs (final ones too:
+  // a sweep's summary counts them), never the whole store.
+  std::vector<JobRecord> candidates;
   for (const JobSummaryRef& summary : jobs_.summaries(/*include_archived=*/true)) {
     const JobRecord& j = summary->record;
-    if (j.cluster == cluster && !j.slurm_id.empty() && !job_state::is_final(j.state) &&
-        j.state != job_state::kUnknown) {
-      active.push_back(j);
+    if (j.cluster != cluster) continue;
+    if (is_sweep_run(j)) sweeps.runs[sweep_of(j.id)].push_back(j);
+    if (!j.slurm_id.empty() && !job_state::is_final(j.state) && j.state != job_state::kUnknown) {
+      candidates.push_back(j);
+    }
+  }
+  std::vector<JobRecord> active;
+  for (JobRecord& j : candidates) {
+    if (sweeps.runs.contains(j.id)) {
+      sweeps.open.push_back(std::move(j));  // summarised from its runs, never asked about
+    } else {
+      active.push_back(std::move(j));
     }
   }
   return active;
+}
+
+void JobPoller::summarize_sweeps(const Sweeps& sweeps, Outcomes& out) {
+  if (sweeps.open.empty()) return;
+  std::map<std::string, const Outcome*> by_id;
+  for (const Outcome& o : out) by_id.emplace(o.snapshot.id, &o);
+  WallTime now = clock_.now();
+  Outcomes summaries;
+  for (const JobRecord& sweep : sweeps.open) {
+    auto runs = sweeps.runs.at(sweep.id);
+    bool confirmed = false;
+    for (JobRecord& run : runs) {  // each run as this cycle left it
+      auto it = by_id.find(run.id);
+      if (it == by_id.end()) continue;
+      const JobUpdate& u = it->second->update;
+      run.state = u.state;
+      run.started_at = u.started_at;
+      run.ended_at = u.ended_at;
+      confirmed = confirmed || it->second->confirmed;
+    }
+    summaries.push_back({sweep, summarize_sweep(runs, now), confirmed});
+  }
+  for (Outcome& o : summaries) out.push_back(std::move(o));
 }
 
 std::vector<JobRecord> JobPoller::settle(const std::vector<SlurmJobStatus>& rows, std::vector<JobRecord> jobs,
@@ -185,9 +227,16 @@ void JobPoller::forget_missing(const std::string& job_id) {
 
 PollStats JobPoller::poll(Remote& remote, const config::ClusterConfig& cluster) {
   PollStats stats;
-  std::vector<JobRecord> active = active_jobs(cluster.name);
+  Sweeps sweeps;
+  std::vector<JobRecord> active = active_jobs(cluster.name, sweeps);
   stats.active_jobs = static_cast<int>(active.size());
-  if (active.empty()) return stats;
+  if (active.empty()) {
+    // Sweeps whose runs all ended earlier still need their summary (no remote call).
+    Outcomes outcomes;
+    summarize_sweeps(sweeps, outcomes);
+    write(outcomes, clock_.now(), stats);
+    return stats;
+  }
 
   ++stats.squeue_calls;
   auto queue = remote.run(kSqueuePollArgv, cluster.command_timeout);
@@ -220,6 +269,7 @@ PollStats JobPoller::poll(Remote& remote, const config::ClusterConfig& cluster) 
     // give up on a job while accounting might still know it.
     resolve_by_markers(remote, cluster, vanished, /*may_give_up=*/!sacct_failed, stats, outcomes);
   }
+  summarize_sweeps(sweeps, outcomes);
   write(outcomes, clock_.now(), stats);
   return stats;
 }
@@ -291,7 +341,7 @@ void JobPoller::resolve_by_markers(Remote& remote, const config::ClusterConfig& 
                                    const std::vector<JobRecord>& vanished, bool may_give_up, PollStats& stats,
                                    Outcomes& out) {
   std::vector<JobDirRef> refs;
-  for (const JobRecord& j : vanished) refs.push_back({j.token, launch::job_dir(cluster.workspace, j.token)});
+  for (const JobRecord& j : vanished) refs.push_back({j.token, marker_dir(cluster, j)});
 
   ++stats.marker_calls;
   auto r = remote.run_with_input(kMarkerArgv, marker_input(refs), cluster.command_timeout);
@@ -336,7 +386,7 @@ void JobPoller::resolve_by_markers(Remote& remote, const config::ClusterConfig& 
             "SLURM {}, and the job {} no exit_status file in {}{}",
             job.slurm_id, accounting_disabled(cluster.name) ? "keeps no accounting" : "accounting has no record of it",
             u.started_at ? "started but left" : "never started and left",
-            launch::job_dir(cluster.workspace, job.token),
+            marker_dir(cluster, job),
             u.started_at ? " (killed by SIGKILL, out of memory or a node failure?)" : " (cancelled while pending?)");
         forget_missing(job.id);
       }

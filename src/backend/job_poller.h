@@ -21,13 +21,21 @@
 // state "UNKNOWN" (job_state::kUnknown) with a reason saying the outcome could
 // not be determined; UNKNOWN jobs are not polled again.
 //
+// Sweeps (job_store.h): each run is polled as a job of its own — squeue -r
+// lists every array task as "<array id>_<n>" (never collapsed), its comment
+// is the sweep's token, its markers are in <job dir>/run-<n> — and the
+// sweep's own record is never asked about: at the end of the cycle its state
+// is summarised from its runs (sweep_status.h) and written in the same batch.
+// So a sweep adds no remote command.
+//
 // Which records are polled: state not final (job_state::is_final), not
 // UNKNOWN, slurm_id known, cluster == the cluster polled. A job in a final
 // state is never polled or written again.
 //
 // Identity: SLURM reuses ids, so an answer is applied to a record only if the
 // id matches and it is the same job: the comment, when SLURM reports one,
-// must be the record's token (mmcfs submits with --comment <token>); without
+// must be the record's token (mmcfs submits with --comment <token>; a sweep
+// run's is its sweep's token, backend::slurm_token); without
 // a comment the submit time must lie within kSubmitTimeTolerance of the
 // record's submitted_at (mmcfs's clock before sbatch vs the controller's).
 //
@@ -110,7 +118,18 @@ class JobPoller {
   };
   using Outcomes = std::vector<Outcome>;
 
-  std::vector<JobRecord> active_jobs(const std::string& cluster) const;
+  // The sweeps of a cycle: their runs (all, as listed) and the sweeps not
+  // yet final, whose state is summarised from their runs.
+  struct Sweeps {
+    std::map<std::string, std::vector<JobRecord>> runs;  // by sweep id
+    std::vector<JobRecord> open;
+  };
+  // The records to ask SLURM about (a sweep's runs, never the sweep itself);
+  // fills `sweeps`.
+  std::vector<JobRecord> active_jobs(const std::string& cluster, Sweeps& sweeps) const;
+  // Adds each open sweep's summary (sweep_status.h) of its runs as this
+  // cycle's outcomes leave them.
+  void summarize_sweeps(const Sweeps& sweeps, Outcomes& out);
   // Each resolver settles what it can of `vanished` (adding to `out`) and
   // returns the jobs still unresolved.
   // `sacct_failed` is set if sacct could not answer (not: accounting off).

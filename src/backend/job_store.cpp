@@ -284,22 +284,75 @@ Result<std::vector<std::string>> JobStore::modify_batch(
 
 WallTime status_time(const JobRecord& job) { return job.confirmed_at.value_or(job.updated_at); }
 
-Result<JobRecord> JobStore::insert(JobRecord job, const std::string& name_for_id) {
-  std::lock_guard lock(mu_);
+std::int64_t JobStore::next_seq_locked() const {
   // SQLite's AUTOINCREMENT record holds the highest seq ever inserted, so the
   // sequence never goes back, even after remove().
-  std::int64_t seq = db_.with_db([](sqlite3* db) -> std::int64_t {
+  return db_.with_db([](sqlite3* db) -> std::int64_t {
     sql::Statement st(db, "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'");
     return st.ok() && st.step() == SQLITE_ROW ? st.integer(0) + 1 : 1;
   });
-  job.seq = seq;
-  job.id = fmt::format("{:05d}-{}", seq, job_slug(name_for_id));
-  job.token = new_token();
+}
+
+Result<JobRecord> JobStore::insert_locked(JobRecord job) {
   job.submitted_at = job.updated_at = clock_.now();
   if (auto s = write(job, true); !s.ok()) return s.error();
   jobs_.emplace(job.id, summarize(job));
   return job;
 }
+
+Result<JobRecord> JobStore::insert(JobRecord job, const std::string& name_for_id) {
+  std::lock_guard lock(mu_);
+  job.seq = next_seq_locked();
+  job.id = fmt::format("{:05d}-{}", job.seq, job_slug(name_for_id));
+  job.token = new_token();
+  return insert_locked(std::move(job));
+}
+
+Result<JobRecord> JobStore::insert_run(const JobRecord& sweep, int run, JobRecord job) {
+  std::lock_guard lock(mu_);
+  job.seq = next_seq_locked();
+  job.id = sweep.id + "." + std::to_string(run);
+  job.token = sweep.token + "." + std::to_string(run);
+  return insert_locked(std::move(job));
+}
+
+std::vector<JobRecord> JobStore::runs_of(const std::string& sweep_id) const {
+  std::lock_guard lock(mu_);
+  std::vector<JobRecord> out;
+  const std::string prefix = sweep_id + ".";
+  // Whole records (texts included): callers update() them.
+  for (auto it = jobs_.lower_bound(prefix); it != jobs_.end() && it->first.starts_with(prefix); ++it) {
+    out.push_back(with_texts(*it->second));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const JobRecord& a, const JobRecord& b) { return run_number(a.id) < run_number(b.id); });
+  return out;
+}
+
+bool is_sweep_run(const JobRecord& job) { return job.id.find('.') != std::string::npos; }
+
+std::string sweep_of(const std::string& job_id) {
+  std::size_t dot = job_id.find('.');
+  return dot == std::string::npos ? std::string() : job_id.substr(0, dot);
+}
+
+int run_number(const std::string& job_id) {
+  std::size_t dot = job_id.find('.');
+  if (dot == std::string::npos || dot + 1 >= job_id.size()) return -1;
+  int n = 0;
+  for (std::size_t i = dot + 1; i < job_id.size(); ++i) {
+    if (job_id[i] < '0' || job_id[i] > '9' || n > 10'000'000) return -1;
+    n = n * 10 + (job_id[i] - '0');
+  }
+  return n;
+}
+
+std::string slurm_token(const JobRecord& job) {
+  if (!is_sweep_run(job)) return job.token;
+  return job.token.substr(0, job.token.find('.'));
+}
+
+std::string array_task_id(const std::string& array_id, int run) { return array_id + "_" + std::to_string(run); }
 
 Status JobStore::update(const JobRecord& job) {
   std::lock_guard lock(mu_);

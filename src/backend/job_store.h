@@ -19,6 +19,16 @@
 // Job ids ("00042-lr-sweep") are short, unique across clusters, and sort by
 // submission time: a zero-padded sequence number and a slug of the name.
 //
+// Sweeps (launch/sweep.h): a sweep is one record "<id>" (the sweep; its
+// slurm_id is the array job's id, its state a summary of its runs written by
+// the poller) plus one record per run, "<id>.<n>", inserted with insert_run
+// before anything is submitted: slurm_id "<array id>_<n>" once sbatch
+// answered, token "<sweep token>.<n>", its own command, state and log. A
+// slug never holds '.', so a '.' in an id is what marks a run, and the
+// sweep of a run is the id before it: no extra column. Each run takes a
+// sequence number of its own (a 4-run sweep uses 5), so ids stay unique
+// and in order (a run sorts right after its sweep).
+//
 // Thread rules: safe from any thread; mu_ guards the index. SQLite writes
 // happen under mu_ (local disk, never the network).
 #pragma once
@@ -120,6 +130,11 @@ class JobStore {
   // only after COMMIT, so either every write lands or none. Returns the ids
   // of the kRecord jobs. Modifiers must not call back into the store.
   Result<std::vector<std::string>> modify_batch(const std::vector<std::pair<std::string, Modifier>>& modifiers);
+  // Records run `run` of the sweep `sweep` (already inserted): id
+  // "<sweep id>.<run>", token "<sweep token>.<run>"; submitted_at = now.
+  Result<JobRecord> insert_run(const JobRecord& sweep, int run, JobRecord job);
+  // The runs of a sweep, by run number ("" / a plain job: none).
+  std::vector<JobRecord> runs_of(const std::string& sweep_id) const;
   // Forgets a job that never reached SLURM (a refused or impossible launch).
   Status remove(const std::string& id);
 
@@ -149,6 +164,10 @@ class JobStore {
   static Status write_row(sqlite3* db, const JobRecord& job, bool insert);
   // The whole record of a summary: its texts read from SQLite. Under mu_.
   JobRecord with_texts(const JobSummary& summary) const;
+  // The next sequence number (mu_ held).
+  std::int64_t next_seq_locked() const;
+  // Stamps, writes and indexes a new record whose seq, id and token are set (mu_ held).
+  Result<JobRecord> insert_locked(JobRecord job);
   static JobSummaryRef summarize(JobRecord job);
 
   StateStore& db_;
@@ -157,6 +176,17 @@ class JobStore {
   std::map<std::string, JobSummaryRef> jobs_;              // GUARDED_BY(mu_), by id
   std::map<std::string, std::string> last_launch_;         // GUARDED_BY(mu_)
 };
+
+// Sweep runs (see the file comment). For a plain job or a sweep:
+// is_sweep_run false, sweep_of "", run_number -1, slurm_token == token.
+bool is_sweep_run(const JobRecord& job);
+std::string sweep_of(const std::string& job_id);      // "00042-x.3" -> "00042-x"
+int run_number(const std::string& job_id);            // "00042-x.3" -> 3
+// The token SLURM knows the job by (its --comment) and its remote job
+// directory is named after: a run's is its sweep's.
+std::string slurm_token(const JobRecord& job);
+// The slurm_id of run `run` of an array job: "<array id>_<run>".
+std::string array_task_id(const std::string& array_id, int run);
 
 // "lr sweep: Ünïcode!" -> "lr-sweep-nicode" (at most 24 characters; "job" if empty).
 std::string job_slug(const std::string& name);

@@ -83,7 +83,8 @@ std::string LogCache::log_path(const std::string& job_id) const {
 }
 
 std::string LogCache::remote_log_path(const JobRecord& job, const config::ClusterConfig& cluster) {
-  return launch::job_dir(cluster.workspace, job.token) + "/slurm-" + job.slurm_id + ".out";
+  // A sweep run's log is its array task's, slurm-<array id>_<n>.out, in the sweep's directory.
+  return launch::job_dir(cluster.workspace, backend::slurm_token(job)) + "/slurm-" + job.slurm_id + ".out";
 }
 
 std::string LogCache::complete_marker_path(const std::string& job_id) const {

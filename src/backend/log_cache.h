@@ -19,7 +19,9 @@
 // A refresh of a job that is active again (requeued) drops the marker.
 //
 // The remote file is `<job_dir(workspace, token)>/slurm-<slurm_id>.out`
-// (launch/sbatch_script.h), "~/" meaning the remote home.
+// (launch/sbatch_script.h), "~/" meaning the remote home; for a sweep's run
+// the sweep's directory (slurm_token) and slurm-<array id>_<n>.out. A
+// sweep's own record has no log file on the cluster (its runs have).
 //
 // Consistency: read() serves bytes only below the size size() reports, and
 // the size grows only after the bytes are on local disk; a refetch swaps the

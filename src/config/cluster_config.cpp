@@ -320,6 +320,7 @@ class ConfigParser {
     c.job_poll_interval = std::chrono::seconds(timing.job_poll_seconds);
     c.connect_timeout = std::chrono::seconds(timing.connect_timeout_seconds);
     c.command_timeout = std::chrono::seconds(timing.command_timeout_seconds);
+    c.max_sweep_runs = timing.max_sweep_runs;
   }
 
   const std::string& text_;

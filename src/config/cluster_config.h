@@ -48,6 +48,8 @@ struct ClusterConfig {
   std::chrono::seconds job_poll_interval{30};  // how often active jobs are polled
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds command_timeout{30};
+  // The most runs one launch's `sweep:` may expand to (max_sweep_runs; 1..100000).
+  int max_sweep_runs = 256;
   int source_line = 0;                   // 1-based line of the entry in the file
 
   // The entry as it was loaded, re-serialised as YAML (for clusters/<n>/config.yaml).

@@ -65,6 +65,7 @@ std::string ClusterConfig::to_yaml() const {
   out << YAML::Key << "job_poll_seconds" << YAML::Value << job_poll_interval.count();
   out << YAML::Key << "connect_timeout_seconds" << YAML::Value << connect_timeout.count();
   out << YAML::Key << "command_timeout_seconds" << YAML::Value << command_timeout.count();
+  out << YAML::Key << "max_sweep_runs" << YAML::Value << max_sweep_runs;
   out << YAML::EndMap;
   if (!out.good())
     return fmt::format("# cannot write cluster '{}' as YAML: {}\n", name, out.GetLastError());

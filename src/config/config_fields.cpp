@@ -60,6 +60,7 @@ std::string IntRange::describe() const {
 IntRange timing_range(std::string_view key) {
   if (key == "connect_timeout_seconds") return IntRange{1, 300};
   if (key == "command_timeout_seconds") return IntRange{1, 3600};
+  if (key == "max_sweep_runs") return IntRange{1, 100000};
   return IntRange{1, INT_MAX};  // gpu_cache_seconds, job_poll_seconds
 }
 
@@ -68,6 +69,7 @@ void Timing::set(std::string_view key, int seconds) {
   if (key == "job_poll_seconds") job_poll_seconds = seconds;
   if (key == "connect_timeout_seconds") connect_timeout_seconds = seconds;
   if (key == "command_timeout_seconds") command_timeout_seconds = seconds;
+  if (key == "max_sweep_runs") max_sweep_runs = seconds;
 }
 
 // ---------------------------------------------------------------------------

@@ -40,6 +40,7 @@ struct Timing {
   int job_poll_seconds = 30;
   int connect_timeout_seconds = 10;
   int command_timeout_seconds = 30;
+  int max_sweep_runs = 256;  // not seconds: the most runs one sweep may submit
 
   void set(std::string_view key, int seconds);
 };

@@ -47,7 +47,7 @@ std::string unknown_key_fix(const std::string& key, Section section) {
 }
 
 std::string example_value(std::string_view key) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 16> kExamples = {{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 17> kExamples = {{
       {"name", "\"babel\""},
       {"host", "\"user@login.cluster.edu\""},
       {"port", "22"},
@@ -64,6 +64,7 @@ std::string example_value(std::string_view key) {
       {"gpu_cache_seconds", "60"},
       {"connect_timeout_seconds", "10"},
       {"command_timeout_seconds", "30"},
+      {"max_sweep_runs", "256"},
   }};
   for (const auto& [name, example] : kExamples) {
     if (name == key) return std::string(example);

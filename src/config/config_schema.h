@@ -19,14 +19,16 @@ namespace mmcfs::config::detail {
 
 inline constexpr std::array<std::string_view, 3> kTopLevelKeys = {"settings", "clusters", "projects"};
 inline constexpr std::array<std::string_view, 2> kProjectKeys = {"name", "path"};
-inline constexpr std::array<std::string_view, 4> kTimingKeys = {
-    "gpu_cache_seconds", "job_poll_seconds", "connect_timeout_seconds", "command_timeout_seconds"};
+inline constexpr std::array<std::string_view, 5> kTimingKeys = {
+    "gpu_cache_seconds", "job_poll_seconds", "connect_timeout_seconds", "command_timeout_seconds",
+    "max_sweep_runs"};
 // clang-format off
-inline constexpr std::array<std::string_view, 17> kClusterKeys = {
+inline constexpr std::array<std::string_view, 18> kClusterKeys = {
     "name", "host", "port", "ssh_key_path", "known_hosts", "workspace",
     "allowed_partitions", "allowed_gpu_types",
     "requires_vpn", "vpn_protocol", "vpn_portal", "vpn_username", "vpn_gateway",
-    "gpu_cache_seconds", "job_poll_seconds", "connect_timeout_seconds", "command_timeout_seconds"};
+    "gpu_cache_seconds", "job_poll_seconds", "connect_timeout_seconds", "command_timeout_seconds",
+    "max_sweep_runs"};
 // clang-format on
 inline constexpr std::array<std::string_view, 3> kRequiredClusterKeys = {"name", "host",
                                                                          "workspace"};

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -243,6 +245,57 @@ class JobInfoFile final : public FileNode {
   mutable std::uint64_t size_ = 0;                              // GUARDED_BY(mu_)
 };
 
+// jobs/<id>.<n>/sweep: the sweep a run belongs to (never changes).
+class SweepOfRunFile final : public FileNode {
+ public:
+  SweepOfRunFile(JobSource& source, std::shared_ptr<const std::string> id, std::string sweep)
+      : source_(source), id_(std::move(id)), sweep_(std::move(sweep)) {}
+  Result<FileContent> content() const override {
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    return FileContent{sweep_ + "\n", summary->record.submitted_at};
+  }
+  std::chrono::milliseconds attr_ttl() const override { return kStaticAttrTtl; }
+  bool stable() const override { return true; }
+
+ private:
+  JobSource& source_;
+  const std::shared_ptr<const std::string> id_;
+  const std::string sweep_;
+};
+
+// jobs/<id>/runs: a sweep's runs, one per line (id, SLURM id, state,
+// command). It changes with the runs' states: direct I/O until the sweep is
+// final, like status.
+class SweepRunsFile final : public FileNode {
+ public:
+  SweepRunsFile(JobSource& source, std::shared_ptr<const std::string> id) : source_(source), id_(std::move(id)) {}
+  Result<FileContent> content() const override {
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    return FileContent{render_sweep_runs(summary->record, source_.jobs()), backend::status_time(summary->record)};
+  }
+  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
+    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/runs is read-only");
+    auto summary = source_.job(*id_);
+    if (!summary) return job_gone(*id_);
+    return std::unique_ptr<OpenFile>(std::make_unique<SnapshotOpenFile>(
+        render_sweep_runs(summary->record, source_.jobs()), !is_final(*summary)));
+  }
+  std::chrono::milliseconds attr_ttl() const override {
+    auto summary = source_.job(*id_);
+    return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
+  }
+  bool stable() const override {
+    auto summary = source_.job(*id_);
+    return summary && is_final(*summary);
+  }
+
+ private:
+  JobSource& source_;
+  const std::shared_ptr<const std::string> id_;
+};
+
 // jobs/<id>/: its files are made once, with the directory.
 class JobDir final : public DirNode {
  public:
@@ -257,12 +310,25 @@ class JobDir final : public DirNode {
         {"log", make_job_log_file(lookup, source_.logs(), id)},
         {"links", make_job_links_file(lookup, source_.logs(), id)},
     };
+    // Sweeps: a run names its sweep; a sweep lists its runs (once it has any).
+    const std::string sweep = backend::sweep_of(id);
+    if (!sweep.empty()) {
+      children_.emplace_back("sweep", std::make_shared<SweepOfRunFile>(source_, id_, sweep));
+    } else {
+      runs_ = std::make_shared<SweepRunsFile>(source_, id_);
+    }
   }
-  std::vector<Child> children() const override { return children_; }
+  std::vector<Child> children() const override {
+    if (!has_runs()) return children_;
+    std::vector<Child> out = children_;
+    out.emplace_back("runs", runs_);
+    return out;
+  }
   Result<std::shared_ptr<Node>> child(std::string_view name) const override {
     for (const auto& [child_name, node] : children_) {
       if (child_name == name) return node;
     }
+    if (name == "runs" && has_runs()) return std::shared_ptr<Node>(runs_);
     return make_error(Errc::kNotFound, std::string(name));
   }
   WallTime mtime() const override {
@@ -282,9 +348,12 @@ class JobDir final : public DirNode {
   }
 
  private:
+  bool has_runs() const { return runs_ != nullptr && source_.job(*id_ + ".0") != nullptr; }
+
   JobSource& source_;
   const std::shared_ptr<const std::string> id_;
   std::vector<Child> children_;
+  std::shared_ptr<SweepRunsFile> runs_;  // null for a sweep's run
 };
 
 class JobsDir final : public DirNode {
@@ -332,6 +401,23 @@ std::string render_job_status(const JobRecord& job, const std::string& note) {
   if (!note.empty()) paren += (paren.empty() ? "" : "; ") + note;
   if (!paren.empty()) line += " (" + paren + ")";
   return line + "\n";
+}
+
+std::string render_sweep_runs(const JobRecord& sweep, const std::vector<backend::JobSummaryRef>& jobs) {
+  std::string out;
+  const std::string prefix = sweep.id + ".";
+  std::vector<const JobRecord*> runs;
+  for (const backend::JobSummaryRef& j : jobs) {
+    if (j->record.id.starts_with(prefix)) runs.push_back(&j->record);
+  }
+  std::sort(runs.begin(), runs.end(), [](const JobRecord* a, const JobRecord* b) {
+    return backend::run_number(a->id) < backend::run_number(b->id);
+  });
+  for (const JobRecord* run : runs) {
+    out += fmt::format("{}\t{}\t{}\t{}\n", run->id, run->slurm_id.empty() ? "-" : run->slurm_id, run->state,
+                       run->command);
+  }
+  return out;
 }
 
 std::string render_job_info(const JobRecord& job, const std::vector<backend::TrackerLink>& links) {

@@ -8,6 +8,9 @@
 //   command      the exact training command line
 //   log          the job's SLURM output as it stands (job_log_file.h)
 //   links        tracker links found in the log, "kind url" per line
+//   sweep        (a sweep's run, jobs/<sweep>.<n>/ only) the sweep's id
+//   runs         (a sweep only) one line per run: id, SLURM id, state, command,
+//                tab-separated
 //
 // Everything but `log` and `links` renders from the job store: status and
 // command from the summary in memory, the others from the record's texts
@@ -60,6 +63,8 @@ std::shared_ptr<DirNode> make_job_dir(JobSource& source, const std::string& id);
 // "RUNNING (alpha unreachable since 12:03:04; state as of 5 min ago)".
 // Its mtime is backend::status_time(job): when SLURM last confirmed it.
 std::string render_job_status(const backend::JobRecord& job, const std::string& note = "");
+// A sweep's `runs` file from the jobs listed (its runs are "<id>.<n>").
+std::string render_sweep_runs(const backend::JobRecord& sweep, const std::vector<backend::JobSummaryRef>& jobs);
 // info.json ("links": the tracker links found in the log, latest per kind)
 std::string render_job_info(const backend::JobRecord& job, const std::vector<backend::TrackerLink>& links = {});
 // The launch as written plus an `mmcfs:` block recording the job and commit

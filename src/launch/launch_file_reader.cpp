@@ -136,6 +136,7 @@ class Reader {
     if (key == "config_name") v.config_name = checked_string(key, value, check_config_name);
     if (key == "params") read_params(value);
     if (key == "groups") read_groups(value);
+    if (key == "sweep") read_sweep(value);
     if (key == "overrides") read_overrides(value);
     if (key == "env") read_env(value);
     // "mmcfs" is mmcfs's own record in a job's copy: ignored.
@@ -224,6 +225,20 @@ class Reader {
     values_.params = reader.read(value);
     values_.param_at = reader.positions();
     if (!values_.params) values_.invalid.insert("params");
+  }
+
+  // -- sweep (launch_params.h, launch/sweep.h) ----------------------------------------
+
+  void read_sweep(const YAML::Node& value) {
+    if (!value.IsNull() && !value.IsMap()) {
+      bad("sweep", "'sweep' should be a map of Hydra keys to lists of values, not " + describe_node(value),
+          "write it like `sweep: {optimizer.lr: [1e-3, 1e-4], data.batch_size: [16, 32]}`");
+      return;
+    }
+    ParamsReader reader(source_, problems_);
+    values_.sweep = reader.read_sweep(value);
+    values_.sweep_at = reader.positions();
+    if (!values_.sweep) values_.invalid.insert("sweep");
   }
 
   // -- groups: Hydra group -> option -------------------------------------------------

@@ -35,6 +35,8 @@ struct FileValues {
   std::optional<std::vector<LaunchSpec::Param>> params;
   std::optional<std::vector<std::pair<std::string, std::string>>> groups;
   std::map<std::string, Position> param_at;  // params key -> where it is written
+  std::optional<std::vector<LaunchSpec::SweepAxis>> sweep;
+  std::map<std::string, Position> sweep_at;  // sweep key -> where it is written
   std::map<std::string, Position> group_at;  // groups key -> where its option is written
   std::optional<std::vector<std::string>> overrides;
   std::optional<std::vector<std::pair<std::string, std::string>>> env;

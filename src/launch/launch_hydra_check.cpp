@@ -225,29 +225,43 @@ class Checker {
     const std::string config_label =
         fmt::format("config '{}'{}", config_, with.empty() ? "" : " (with " + with + ")");
     const std::vector<std::string> keys = schema.param_keys();
-    for (const LaunchSpec::Param& p : spec_.params) {
-      const Position at = param_where(p.key);
-      const hydra::ParamInfo* info = schema.find_param(p.key);
-      if (info == nullptr) {
-        report_unknown(p, at, keys, config_label);
+    for (const LaunchSpec::Param& p : spec_.params) check_value(p, param_where(p.key), "params", schema, keys, config_label);
+    for (const LaunchSpec::SweepAxis& axis : spec_.sweep) {
+      auto it = at_.sweep_at.find(axis.key);
+      const Position at = it == at_.sweep_at.end() ? where("sweep") : it->second;
+      if (schema.find_param(axis.key) == nullptr) {  // one message per key, not per value
+        check_value(axis.values.front(), at, "sweep", schema, keys, config_label);
         continue;
       }
-      const ValueType kind = value_kind(p);
-      if (info->type == ValueType::kMap) {
-        add(at, fmt::format("params '{}' is a map in {}", p.key, config_label), type_fix(*info));
-      } else if (!fits(info->type, kind)) {
-        add(at,
-            fmt::format("params '{}' is {} but {} has {} {} there (default {})", p.key, describe_value(p, kind),
-                        config_label, info->type == ValueType::kInt ? "an" : "a", hydra::type_name(info->type),
-                        info->default_text),
-            type_fix(*info));
-      }
+      for (const LaunchSpec::Param& p : axis.values) check_value(p, at, "sweep", schema, keys, config_label);
     }
     fill_experiment_suffix(schema);
   }
 
+  // One value for a schema key: the key must exist and the value fit its type.
+  // `what` is the launch key it came from ("params" or "sweep").
+  void check_value(const LaunchSpec::Param& p, Position at, const char* what, const hydra::Composition& schema,
+                   const std::vector<std::string>& keys, const std::string& config_label) {
+    const hydra::ParamInfo* info = schema.find_param(p.key);
+    if (info == nullptr) {
+      report_unknown(p, at, keys, config_label, what);
+      return;
+    }
+    const ValueType kind = value_kind(p);
+    if (info->type == ValueType::kMap) {
+      add(at, fmt::format("{} '{}' is a map in {}", what, p.key, config_label), type_fix(*info));
+    } else if (!fits(info->type, kind)) {
+      add(at,
+          fmt::format("{} '{}' {} {} but {} has {} {} there (default {})", what, p.key,
+                      std::string_view(what) == "sweep" ? "has a value that is" : "is", describe_value(p, kind),
+                      config_label, info->type == ValueType::kInt ? "an" : "a", hydra::type_name(info->type),
+                      info->default_text),
+          type_fix(*info));
+    }
+  }
+
   void report_unknown(const LaunchSpec::Param& p, Position at, const std::vector<std::string>& keys,
-                      const std::string& config_label) {
+                      const std::string& config_label, const char* what) {
     // A key above leaves: `model` when model.* exist.
     const std::string prefix = p.key + ".";
     std::vector<std::string> below;
@@ -255,7 +269,7 @@ class Checker {
       if (k.starts_with(prefix)) below.push_back(k);
     }
     if (!below.empty()) {
-      add(at, fmt::format("params '{}' is a map in {}", p.key, config_label),
+      add(at, fmt::format("{} '{}' is a map in {}", what, p.key, config_label),
           fmt::format("set its keys one by one, e.g. `{}`", below.front()));
       return;
     }
@@ -266,7 +280,7 @@ class Checker {
         "Hydra refuses keys that are not in the config; to add a new one, write `overrides: [\"+{}=...\"]` "
         "(see projects/<p>/hydra/params)",
         p.key);
-    add(at, fmt::format("params key '{}' is not in {}", p.key, config_label), fix);
+    add(at, fmt::format("{} key '{}' is not in {}", what, p.key, config_label), fix);
   }
 
   void fill_experiment_suffix(const hydra::Composition& schema) {

@@ -19,6 +19,9 @@
 //     value must fit the key's type: int <- int; float <- int or float;
 //     bool <- true/false; string <- any scalar; list <- a list; null and
 //     `???` keys take anything; null fits every key.
+//   - sweep: each key and every one of its values are checked as params are
+//     (a key naming a group is not a group choice here: it must be a
+//     schema key).
 //   - experiment_suffix: when the schema has that key and neither params nor
 //     overrides set it, the description (if any) fills it.
 // overrides are raw and unchecked: they come last and win.
@@ -43,6 +46,7 @@ struct HydraPositions {
   std::map<std::string, config::detail::Position> where;     // top-level key -> value
   std::map<std::string, config::detail::Position> param_at;  // params key -> key
   std::map<std::string, config::detail::Position> group_at;  // groups key -> option
+  std::map<std::string, config::detail::Position> sweep_at;  // sweep key -> key
   config::detail::Position top;
   std::set<std::string> invalid;  // top-level keys already reported as wrong
 };

@@ -34,6 +34,17 @@ std::optional<std::vector<LaunchSpec::Param>> ParamsReader::read(const YAML::Nod
   return std::move(params_);
 }
 
+std::optional<std::vector<LaunchSpec::SweepAxis>> ParamsReader::read_sweep(const YAML::Node& value) {
+  axes_.clear();
+  seen_.clear();
+  failed_ = false;
+  sweep_mode_ = true;
+  if (value.IsMap()) flatten(value, "");
+  sweep_mode_ = false;
+  if (failed_) return std::nullopt;
+  return std::move(axes_);
+}
+
 void ParamsReader::problem(Position where, std::string what, std::string fix) {
   problems_.add(where, std::move(what), std::move(fix));
   failed_ = true;
@@ -60,15 +71,41 @@ void ParamsReader::flatten(const YAML::Node& map, const std::string& prefix) {
     }
     if (auto [first, fresh] = seen_.emplace(full, key_at); !fresh) {
       problem(key_at,
-              fmt::format("params key '{}' is given twice (first on line {})", full,
-                          first->second.line),
+              fmt::format("{} key '{}' is given twice (first on line {})", sweep_mode_ ? "sweep" : "params",
+                          full, first->second.line),
               "remove one of them");
+      continue;
+    }
+    if (sweep_mode_) {
+      read_axis(full, key_at, value);
       continue;
     }
     if (std::optional<LaunchSpec::Param> param = read_param(full, value)) {
       params_.push_back(std::move(*param));
     }
   }
+}
+
+void ParamsReader::read_axis(const std::string& full, Position key_at, const YAML::Node& value) {
+  const Position value_at = value.IsNull() ? key_at : source_.position_of(value);
+  if (!value.IsSequence() || value.size() == 0) {
+    problem(value_at,
+            fmt::format("sweep '{}' is {}, but a sweep key needs a non-empty list of values", full,
+                        value.IsSequence() ? "an empty list" : describe_node(value)),
+            fmt::format("write it like `{}: [1e-3, 1e-4]` (one run per value); a single value belongs in params",
+                        full));
+    return;
+  }
+  LaunchSpec::SweepAxis axis{full, {}};
+  for (const YAML::Node& item : value) {
+    if (item.IsMap()) {
+      problem(source_.position_of(item), fmt::format("a value of sweep '{}' is a map", full),
+              "sweep values are scalars or lists; set the map's keys as separate sweep keys");
+      continue;
+    }
+    if (std::optional<LaunchSpec::Param> param = read_param(full, item)) axis.values.push_back(std::move(*param));
+  }
+  axes_.push_back(std::move(axis));
 }
 
 std::optional<LaunchSpec::Param> ParamsReader::read_param(const std::string& full,

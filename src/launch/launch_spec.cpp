@@ -18,6 +18,7 @@
 #include "config/yaml_diagnostics.h"
 #include "launch/launch_file_reader.h"
 #include "launch/launch_hydra_check.h"
+#include "launch/sweep.h"
 
 namespace mmcfs::launch {
 namespace {
@@ -76,6 +77,8 @@ class Resolver {
     spec.description = file_.description.value_or("");
     spec.commit = file_.commit.value_or("");
     spec.overrides = file_.overrides.value_or(std::vector<std::string>{});
+    spec.sweep = file_.sweep.value_or(std::vector<LaunchSpec::SweepAxis>{});
+    check_sweep_size(spec);
     spec.env = file_.env.value_or(std::vector<std::pair<std::string, std::string>>{});
     return spec;
   }
@@ -90,6 +93,24 @@ class Resolver {
   }
   void add(Position at, std::string what, std::string fix) {
     problems_.add(at, std::move(what), std::move(fix));
+  }
+
+  // A sweep expands to at most the cluster's max_sweep_runs runs.
+  void check_sweep_size(const LaunchSpec& spec) {
+    if (spec.sweep.empty()) return;
+    const std::size_t runs = sweep_run_count(spec);
+    const int limit = cluster_ ? cluster_->max_sweep_runs : config::ClusterConfig{}.max_sweep_runs;
+    if (runs <= static_cast<std::size_t>(limit)) return;
+    std::string sizes;
+    for (const LaunchSpec::SweepAxis& axis : spec.sweep) {
+      sizes += fmt::format("{}{} {}", sizes.empty() ? "" : " x ", axis.values.size(), axis.key);
+    }
+    add(where("sweep"),
+        fmt::format("sweep expands to {} runs ({}), more than the limit of {} for cluster '{}'",
+                    runs == kSweepTooLarge ? std::string("over a billion") : std::to_string(runs), sizes, limit,
+                    spec.cluster),
+        fmt::format("sweep fewer values, or raise max_sweep_runs for that cluster in clusters.yaml "
+                    "(see config/clusters.yaml.example)"));
   }
 
   // The last launch's params, less an experiment_suffix filled from its description.
@@ -238,7 +259,7 @@ Result<LaunchSpec> parse_launch(const std::string& text, const ParseContext& con
     ProblemList problems;
     FileValues file = detail::read_launch_file(text, problems);
     if (!file.readable) return problems.to_error(context.file_name);
-    const detail::HydraPositions positions{file.where, file.param_at, file.group_at, file.top,
+    const detail::HydraPositions positions{file.where, file.param_at, file.group_at, file.sweep_at, file.top,
                                            file.invalid};
     LaunchSpec spec = Resolver(std::move(file), context, problems).resolve();
     if (context.hydra_conf != nullptr) detail::check_hydra(spec, positions, *context.hydra_conf, problems);
@@ -254,8 +275,8 @@ const std::vector<std::string>& launch_keys() {
   static const std::vector<std::string> kKeys = {
       "name",          "description", "cluster",    "partition", "gpu_type",
       "num_nodes",     "gpus_per_node", "cpus_per_task", "memory", "time_limit",
-      "commit",        "config_name", "groups",     "params",    "overrides", "env",
-      "mmcfs"};
+      "commit",        "config_name", "groups",     "params",    "sweep",     "overrides",
+      "env",           "mmcfs"};
   return kKeys;
 }
 

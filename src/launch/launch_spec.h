@@ -22,6 +22,9 @@
 // `experiment_suffix` param equal to the last launch's description is not
 // inherited (it was filled from that description). gpu_type with no
 // GPU count means 1 GPU; `gpus_per_node: 0` drops an inherited gpu_type.
+// `sweep:` is read like params (nested maps flattened), each leaf a non-empty
+// list of values; it is never inherited, and its run count (the product of
+// the list lengths) must not exceed the cluster's max_sweep_runs.
 // `params` nested maps are flattened to dotted keys; a list value becomes
 // Hydra list text such as `[1,2,'a b']` (quoted = false). A top-level
 // `mmcfs:` map (what mmcfs records in jobs/<id>/launch.yaml) is ignored, so
@@ -73,6 +76,15 @@ struct LaunchSpec {
     friend bool operator==(const Param&, const Param&) = default;
   };
   std::vector<Param> params;
+  // `sweep:` — Hydra key -> the values to try, in file order (launch/sweep.h).
+  // Each value is a Param whose key is the axis key. Checked like params;
+  // never inherited from the last launch. Empty = one plain job.
+  struct SweepAxis {
+    std::string key;
+    std::vector<Param> values;  // non-empty
+    friend bool operator==(const SweepAxis&, const SweepAxis&) = default;
+  };
+  std::vector<SweepAxis> sweep;
   std::vector<std::string> overrides;  // raw Hydra overrides, applied last
   std::vector<std::pair<std::string, std::string>> env;  // NAME -> value, in file order
 

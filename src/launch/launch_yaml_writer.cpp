@@ -98,6 +98,18 @@ void write_code(std::ostringstream& out, const LaunchSpec& spec) {
       out << "  " << plain(param.key) << ": " << param_value(param) << '\n';
     }
   }
+  out << "# A sweep: Hydra key -> list of values; the cartesian product runs as ONE SLURM\n"
+         "# job array, one run per combination (jobs/<id>.<n>), e.g.\n"
+         "#   sweep: {optimizer.lr: [1e-3, 1e-4], data.batch_size: [16, 32]}   (4 runs)\n";
+  if (spec.sweep.empty()) {
+    out << "sweep: {}\n";
+  } else {
+    out << "sweep:\n";
+    for (const LaunchSpec::SweepAxis& axis : spec.sweep) {
+      out << "  " << plain(axis.key) << ":\n";
+      for (const LaunchSpec::Param& value : axis.values) out << "    - " << param_value(value) << '\n';
+    }
+  }
   out << "# Raw Hydra overrides (+key=value, ~key, group=option), applied after params.\n";
   if (spec.overrides.empty()) {
     out << "overrides: []\n";

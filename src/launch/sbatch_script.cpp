@@ -21,6 +21,7 @@
 
 #include "common/quote.h"
 #include "hydra/override_writer.h"
+#include "launch/sweep.h"
 
 namespace mmcfs::launch {
 namespace {
@@ -211,7 +212,7 @@ Result<std::string> apply_sections(const std::string& text, const std::map<std::
       }
       auto flag = flags.find(name);
       if (flag == flags.end()) {
-        problems.push_back(where + "unknown section " + name + " (known: GPUS, MULTI_NODE)");
+        problems.push_back(where + "unknown section " + name + " (known: GPUS, MULTI_NODE, SWEEP)");
       }
       if (!open.empty()) {
         problems.push_back(where + "section " + name + " opens inside section " + open +
@@ -277,10 +278,44 @@ Result<std::string> substitute(const std::string& text, const std::map<std::stri
 
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
+std::string argv_words(const std::vector<std::string>& argv) {
+  std::string words;
+  for (const std::string& arg : argv) {
+    if (!words.empty()) words += ' ';
+    words += script_word(arg);
+  }
+  return words;
+}
+
+// SWEEP_SELECT for a sweep: each array task takes its run's command (a
+// table of pre-quoted words, one case per task id) and its own run dir.
+std::string sweep_select(const LaunchSpec& spec, const project::ProjectConfig& config) {
+  const std::size_t runs = sweep_run_count(spec);
+  std::string out = "# This job is a sweep of " + std::to_string(runs) +
+                    " runs (a SLURM job array): each task runs its own command.\n"
+                    "case ${SLURM_ARRAY_TASK_ID-} in\n";
+  for (std::size_t n = 0; n < runs; ++n) {
+    out += "  " + std::to_string(n) + ") mmcfs_args=( " +
+           argv_words(training_argv(sweep_run_spec(spec, n), config)) + " ) ;;\n";
+  }
+  out += "  *) echo \"mmcfs: this sweep has runs 0-" + std::to_string(runs - 1) +
+         ", not '${SLURM_ARRAY_TASK_ID-(SLURM_ARRAY_TASK_ID unset)}'\" >&2; exit 1 ;;\n"
+         "esac\n"
+         "export MMCFS_SWEEP_RUN=$SLURM_ARRAY_TASK_ID\n"
+         "export MMCFS_JOB_ID=$MMCFS_JOB_ID.$SLURM_ARRAY_TASK_ID\n"
+         "MMCFS_RUN_DIR=$MMCFS_JOB_DIR/run-$SLURM_ARRAY_TASK_ID\n"
+         "mkdir -p -- \"$MMCFS_RUN_DIR\"";
+  return out;
+}
+
 }  // namespace
 
 std::string job_dir(const std::string& workspace, const std::string& job_token) {
   return strip_trailing_slashes(workspace) + "/jobs/" + job_token;
+}
+
+std::string run_dir(const std::string& workspace, const std::string& sweep_token, int run) {
+  return job_dir(workspace, sweep_token) + "/run-" + std::to_string(run);
 }
 
 std::string mirror_dir(const std::string& workspace, const std::string& project_name) {
@@ -322,6 +357,10 @@ Result<std::string> render_script(const std::string& template_text, const Script
     texts.push_back({"a params key", &p.key});
   }
   for (const auto& o : spec.overrides) texts.push_back({"overrides", &o});
+  for (const auto& axis : spec.sweep) {
+    texts.push_back({"a sweep key", &axis.key});
+    for (const auto& v : axis.values) texts.push_back({"sweep." + axis.key, &v.value});
+  }
   for (const auto& [group, option] : spec.groups) texts.push_back({"groups." + group, &option});
   for (const auto& [name, value] : spec.env) texts.push_back({"env." + name, &value});
   for (const auto& line : in.project_config.env_setup) texts.push_back({"env_setup", &line});
@@ -356,17 +395,20 @@ Result<std::string> render_script(const std::string& template_text, const Script
   for (const auto& [name, value] : spec.env) {
     if (!valid_env_name(name)) problems.add("env name '" + name + "' must be [A-Za-z_][A-Za-z0-9_]*");
   }
+  const bool sweep = !spec.sweep.empty();
+  const std::size_t runs = sweep_run_count(spec);
+  if (sweep && (runs == 0 || runs >= kSweepTooLarge)) problems.add("the sweep has no runs or far too many");
+  if (sweep && (template_text.find("{{SWEEP_SELECT}}") == std::string::npos ||
+                template_text.find("{{SBATCH_ARRAY}}") == std::string::npos)) {
+    problems.add("this launch is a sweep, but the sbatch template has no {{SWEEP_SELECT}} or no {{SBATCH_ARRAY}}: "
+                 "copy the sweep lines of config/sbatch_template.sh into it");
+  }
   if (!problems.lines.empty()) {
     std::string message = "cannot write the batch script:";
     for (const std::string& p : problems.lines) message += "\n  " + p;
     return make_error(Errc::kInvalidArgument, message);
   }
 
-  std::string argv_words;
-  for (const std::string& arg : training_argv(spec, in.project_config)) {
-    if (!argv_words.empty()) argv_words += ' ';
-    argv_words += script_word(arg);
-  }
   std::string env_exports;
   for (const auto& [name, value] : spec.env) {
     env_exports += (env_exports.empty() ? "" : "\n") + std::string("export ") + name + "=" + script_word(value);
@@ -404,13 +446,16 @@ Result<std::string> render_script(const std::string& template_text, const Script
       {"NUM_NODES", std::to_string(spec.num_nodes)},
       {"GPUS_PER_NODE", std::to_string(std::max(spec.gpus_per_node, 0))},
       {"GPU_TYPE", script_word(spec.gpus_per_node > 0 ? spec.gpu_type : std::string())},
-      {"TRAINING_ARGV", argv_words},
+      {"TRAINING_ARGV", argv_words(training_argv(spec, in.project_config))},
+      {"SWEEP_SELECT", sweep ? sweep_select(spec, in.project_config) : std::string()},
+      {"SBATCH_ARRAY", sweep ? "0-" + std::to_string(runs - 1) : std::string("0")},
       {"ENV_EXPORTS", env_exports},
       {"ENV_SETUP", env_setup},
   };
   const std::map<std::string, bool> flags = {
       {"MULTI_NODE", spec.num_nodes > 1},
       {"GPUS", spec.gpus_per_node > 0},
+      {"SWEEP", sweep},
   };
   auto sectioned = apply_sections(template_text, flags);
   if (!sectioned.ok()) return sectioned.error();

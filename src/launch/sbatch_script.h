@@ -35,6 +35,8 @@ struct ScriptInputs {
 // leading "~/" meaning the remote home. (The script resolves them itself.)
 std::string job_dir(const std::string& workspace, const std::string& job_token);
 std::string mirror_dir(const std::string& workspace, const std::string& project_name);
+// A sweep run's own directory inside its sweep's job directory: <job dir>/run-<n>.
+std::string run_dir(const std::string& workspace, const std::string& sweep_token, int run);
 
 // The training command as an argument vector:
 //   python train_script [--config-name X] group=option... key=value... overrides...
@@ -51,13 +53,21 @@ std::string hydra_override(const LaunchSpec::Param& param);
 // the binary (sbatch_template.cpp) so that mmcfs needs no source tree.
 const std::string& default_sbatch_template();
 
+// A launch with a `sweep:` (launch/sweep.h) renders ONE script for the whole
+// job array: section SWEEP is on, SBATCH_ARRAY is 0-<runs-1>, and
+// SWEEP_SELECT is a bash `case` on $SLURM_ARRAY_TASK_ID whose branch n sets
+// mmcfs_args to run n's training_argv (pre-quoted words) and MMCFS_RUN_DIR to
+// <job dir>/run-<n>, where run n's markers (started, exit_status) and
+// checkout live; its log is <job dir>/slurm-<array id>_<n>.out.
+//
 // Renders `template_text`: {{NAME}} placeholders (documented at the top of
 // config/sbatch_template.sh) are replaced in one pass, and the lines of
 // {{#GPUS}} / {{#MULTI_NODE}} sections ({{^NAME}}: inverted) kept or dropped.
 // Values for #SBATCH lines must be made of safe characters, and every other
 // value becomes one shell-quoted word on one line; errors
 // (kInvalidArgument): unknown placeholders or sections (all named), values
-// that fail those checks, a commit that is not a full SHA, NUL bytes.
+// that fail those checks, a commit that is not a full SHA, NUL bytes, a
+// sweep with a template lacking {{SWEEP_SELECT}} or {{SBATCH_ARRAY}}.
 Result<std::string> render_script(const std::string& template_text, const ScriptInputs& inputs);
 
 // The argv that uploads and submits the script idempotently, as one remote

@@ -211,6 +211,44 @@ TEST_F(JobControlTest, CancelRunsScancelKeepsTheFilesAndTheStatusSaysCancelled) 
   service_->stop();
 }
 
+TEST_F(JobControlTest, CancellingASweepScancelsItsArrayAndEveryRunEndsCancelled) {
+  // A sweep as LaunchService records it: array job 40, runs 40_0 and 40_1.
+  backend::JobRecord j;
+  j.project = "p";
+  j.cluster = "alpha";
+  j.script = "#!/bin/bash\n#SBATCH --array=0-1\n";
+  auto sweep = *service_->job_store().insert(j, "sweep");
+  sweep.slurm_id = "40";
+  sweep.state = backend::job_state::kRunning;
+  ASSERT_TRUE(service_->job_store().update(sweep).ok());
+  std::string rows, cancelled_rows;
+  for (int n = 0; n < 2; ++n) {
+    auto run = *service_->job_store().insert_run(sweep, n, j);
+    run.slurm_id = backend::array_task_id("40", n);
+    run.state = backend::job_state::kRunning;
+    ASSERT_TRUE(service_->job_store().update(run).ok());
+    rows += run.slurm_id + "|RUNNING|1796006858|1796006858|1796006860|0|None|" + sweep.token + "\n";
+    cancelled_rows += run.slurm_id + "|CANCELLED|1796006858|1796006858|1796006860|15|None|" + sweep.token + "\n";
+  }
+  remote_->answer_ok(backend::kSqueuePollArgv, rows);
+  start();
+  EXPECT_EQ(read("jobs/" + sweep.id + "/status"), "RUNNING (0/2 finished: RUNNING 2)\n");
+  EXPECT_EQ(read("jobs/" + sweep.id + ".1/sweep"), sweep.id + "\n");
+  EXPECT_EQ(read("jobs/" + sweep.id + "/runs"), sweep.id + ".0\t40_0\tRUNNING\t\n" + sweep.id + ".1\t40_1\tRUNNING\t\n");
+  // One scancel of the array id cancels every task.
+  remote_->answer(backend::scancel_argv("40"),
+                  CommandResult{0, "", read_data("alpha-scancel-running-job-verbose.stderr.txt")});
+  remote_->answer_ok(backend::kSqueuePollArgv, cancelled_rows);
+  ASSERT_TRUE(echo("jobs/" + sweep.id + "/ctl", "cancel\n").ok());
+  EXPECT_EQ(calls_of(backend::scancel_argv("40")), 1);
+  EXPECT_EQ(read("jobs/" + sweep.id + "/status"), "CANCELLED (2/2 finished: CANCELLED 2)\n");
+  EXPECT_EQ(read("jobs/" + sweep.id + ".0/status").rfind("CANCELLED", 0), 0u);
+  EXPECT_EQ(read("jobs/" + sweep.id + ".1/status").rfind("CANCELLED", 0), 0u);
+  EXPECT_NE(read("jobs/" + sweep.id + "/ctl").find("cancel: done: SLURM job 40 on alpha cancelled"), std::string::npos)
+      << read("jobs/" + sweep.id + "/ctl");
+  service_->stop();
+}
+
 TEST_F(JobControlTest, CancelOfAJobSlurmAlreadyFinishedSaysSoWithoutEio) {
   auto job = running_job();
   start();

@@ -38,8 +38,26 @@ std::map<std::string, SlurmJobStatus> by_id(const std::vector<SlurmJobStatus>& j
 
 TEST(SqueuePoll, ArgvIsTheCapturedCommand) {
   EXPECT_EQ(shell_join(kSqueuePollArgv),
-            "env SLURM_TIME_FORMAT=%s squeue --me -t all -h -O "
-            "'JobID:|,State:|,SubmitTime:|,StartTime:|,EndTime:|,exit_code:|,Reason:|,Comment:'");
+            "env SLURM_TIME_FORMAT=%s squeue --me -r -t all -h -O "
+            "'JobArrayID:|,State:|,SubmitTime:|,StartTime:|,EndTime:|,exit_code:|,Reason:|,Comment:'");
+}
+
+TEST(SqueuePoll, CapturedArrayTasksEachOnTheirOwnLine) {
+  // tests/data/alpha-squeue-poll-array.txt: with -r and JobArrayID every
+  // task is "<array>_<n>", a held array's too; plain jobs keep their id.
+  auto parsed = parse_squeue_poll(read_capture("alpha-squeue-poll-array.txt"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
+  ASSERT_EQ(parsed->size(), 18u);
+  auto jobs = by_id(*parsed);
+  EXPECT_EQ(jobs.at("7_2").state, "CANCELLED");
+  EXPECT_EQ(jobs.at("7_2").comment, "mmcfs-00000000000000d4");
+  EXPECT_EQ(jobs.at("7_0").state, "RUNNING");
+  EXPECT_EQ(jobs.at("8_1").state, "PENDING");
+  EXPECT_EQ(jobs.at("8_1").reason, "JobHeldUser");
+  EXPECT_EQ(jobs.at("10").state, "FAILED");
+  EXPECT_EQ(jobs.at("10").exit_code, 3);
+  EXPECT_EQ(jobs.at("9").state, "COMPLETED");
+  for (const auto& [id, job] : jobs) EXPECT_EQ(id.find('['), std::string::npos) << id;
 }
 
 TEST(SqueuePoll, Captured) {

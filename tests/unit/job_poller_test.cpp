@@ -547,3 +547,112 @@ TEST_F(JobPollerTest, AJobChangedMeanwhileIsNotOverwritten) {
 
 }  // namespace
 }  // namespace mmcfs::backend
+
+// ---- Sweeps: array tasks as runs, the sweep summarised -------------------------
+
+namespace mmcfs::backend {
+namespace {
+
+class SweepPollerTest : public JobPollerTest {
+ protected:
+  // A sweep submitted as array `array_id` with `runs` runs, token and submit
+  // time as captured; each run PENDING as "<array>_<n>".
+  JobRecord sweep(const std::string& array_id, int runs, const std::string& token, WallTime submitted_at) {
+    JobRecord s = submit_as(array_id, token, submitted_at);
+    for (int n = 0; n < runs; ++n) {
+      JobRecord r;
+      r.project = "p";
+      r.cluster = "alpha";
+      auto inserted = jobs_->insert_run(s, n, r);
+      EXPECT_TRUE(inserted.ok());
+      JobRecord run = *inserted;
+      run.slurm_id = array_task_id(array_id, n);
+      run.state = job_state::kPending;
+      run.submitted_at = submitted_at;
+      EXPECT_TRUE(jobs_->update(run).ok());
+    }
+    return get(s);
+  }
+  JobRecord run_of(const JobRecord& s, int n) { return *jobs_->get(s.id + "." + std::to_string(n)); }
+};
+
+const WallTime kCaptured{std::chrono::seconds(1796010259)};
+
+TEST_F(SweepPollerTest, ArrayTasksFromTheCapturedPollAreRunsAndTheSweepIsTheirSummary) {
+  // tests/data/alpha-squeue-poll-array.txt: array 7 (7_2 cancelled, 7_0/1/3
+  // running), held array 8, plain 9 (exit 0) and 10 (exit 3), 11 running.
+  JobRecord running = sweep("7", 4, "mmcfs-00000000000000d4", kCaptured);
+  JobRecord held = sweep("8", 3, "mmcfs-00000000000000e5", kCaptured);
+  JobRecord ok = submit_as("9", "mmcfs-00000000000000a1", kCaptured);
+  JobRecord fail = submit_as("10", "mmcfs-00000000000000b2", kCaptured);
+  answer_squeue(data_file("alpha-squeue-poll-array.txt"));
+  PollStats s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.remote_calls(), 1);  // one squeue for sweeps and plain jobs alike
+  EXPECT_EQ(s.active_jobs, 9);     // 7 runs and 2 plain jobs; never the sweeps themselves
+  EXPECT_EQ(run_of(running, 0).state, "RUNNING");
+  EXPECT_EQ(run_of(running, 1).state, "RUNNING");
+  EXPECT_EQ(run_of(running, 2).state, "CANCELLED");
+  EXPECT_EQ(run_of(running, 3).state, "RUNNING");
+  EXPECT_EQ(get(running).state, "RUNNING");
+  EXPECT_EQ(get(running).reason, "1/4 finished: CANCELLED 1, RUNNING 3");
+  EXPECT_TRUE(get(running).confirmed_at);
+  EXPECT_EQ(run_of(held, 2).state, "PENDING");
+  EXPECT_EQ(run_of(held, 2).reason, "JobHeldUser");
+  EXPECT_EQ(get(held).state, "PENDING");
+  EXPECT_EQ(get(held).reason, "0/3 finished: PENDING 3");
+  EXPECT_EQ(get(ok).state, "COMPLETED");
+  EXPECT_EQ(get(fail).state, "FAILED");
+  EXPECT_EQ(get(fail).exit_code, 3);
+
+  // The other runs complete: the sweep is final, and never polled again.
+  clock_.advance(30s);
+  const std::string t = std::to_string(seconds_of(kCaptured));
+  answer_squeue(row("7_0", "COMPLETED", kCaptured, t, t, 0, "None", "mmcfs-00000000000000d4") +
+                row("7_1", "COMPLETED", kCaptured, t, t, 0, "None", "mmcfs-00000000000000d4") +
+                row("7_3", "COMPLETED", kCaptured, t, t, 0, "None", "mmcfs-00000000000000d4") +
+                row("8_0", "PENDING", kCaptured, "N/A", "N/A", 0, "JobHeldUser", "mmcfs-00000000000000e5") +
+                row("8_1", "PENDING", kCaptured, "N/A", "N/A", 0, "JobHeldUser", "mmcfs-00000000000000e5") +
+                row("8_2", "PENDING", kCaptured, "N/A", "N/A", 0, "JobHeldUser", "mmcfs-00000000000000e5"));
+  s = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.remote_calls(), 1);
+  EXPECT_EQ(get(running).state, "CANCELLED");
+  EXPECT_EQ(get(running).reason, "4/4 finished: CANCELLED 1, COMPLETED 3");
+  EXPECT_TRUE(get(running).ended_at);
+  EXPECT_EQ(s.active_jobs, 6);  // 3 runs of 7 and the 3 held runs of 8
+}
+
+TEST_F(SweepPollerTest, ATaskWithAnotherCommentIsNotTheRun) {
+  JobRecord s = sweep("7", 1, "mmcfs-00000000000000ff", kCaptured);
+  answer_squeue(row("7_0", "RUNNING", kCaptured, "1796010260", "NONE", 0, "None", "mmcfs-someone-else"));
+  answer_accounting_disabled({"7_0"});
+  answer_scontrol("");
+  answer_markers("");
+  PollStats st = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(run_of(s, 0).state, "PENDING");  // not applied: SLURM reused the id for another job
+  EXPECT_EQ(st.squeue_calls, 1);
+}
+
+TEST_F(SweepPollerTest, RunMarkersAreReadFromTheRunsDirectory) {
+  JobRecord s = sweep("7", 2, "mmcfs-00000000000000d4", kCaptured);
+  answer_squeue("");
+  answer_accounting_disabled({"7_0", "7_1"});
+  answer_scontrol("");
+  // The marker command gets each run's own directory on stdin.
+  answer_markers("mmcfs-00000000000000d4.0 0 2026-11-23T22:10:41Z\n"
+                 "mmcfs-00000000000000d4.1 2 2026-11-23T22:10:42Z\n");
+  PollStats st = poller_->poll(remote_, cluster_);
+  EXPECT_EQ(st.error, "");
+  const std::string marker_stdin = remote_.inputs().back();
+  EXPECT_EQ(marker_stdin,
+            "mmcfs-00000000000000d4.0 /ws/jobs/mmcfs-00000000000000d4/run-0\n"
+            "mmcfs-00000000000000d4.1 /ws/jobs/mmcfs-00000000000000d4/run-1\n");
+  EXPECT_EQ(run_of(s, 0).state, "COMPLETED");
+  EXPECT_EQ(run_of(s, 1).state, "FAILED");
+  EXPECT_EQ(get(s).state, "FAILED");
+  EXPECT_EQ(get(s).reason, "2/2 finished: COMPLETED 1, FAILED 1");
+}
+
+}  // namespace
+}  // namespace mmcfs::backend

@@ -219,3 +219,49 @@ TEST_F(JobStoreTest, ABatchWritesConfirmationsAndChangesInOneGoAndSkipsUnknownId
 
 }  // namespace
 }  // namespace mmcfs::backend
+
+namespace mmcfs::backend {
+namespace {
+
+TEST_F(JobStoreTest, SweepRunsAreRecordsNamedAfterTheirSweepAndSurviveAReopen) {
+  auto sweep = jobs_->insert(record(), "lr sweep 1.5");
+  ASSERT_TRUE(sweep.ok());
+  EXPECT_EQ(sweep->id, "00001-lr-sweep-1-5") << "a slug never holds '.'";
+  for (int n = 0; n < 11; ++n) {
+    JobRecord run = record();
+    run.command = "python3 train.py seed=" + std::to_string(n);
+    auto inserted = jobs_->insert_run(*sweep, n, run);
+    ASSERT_TRUE(inserted.ok());
+    EXPECT_EQ(inserted->id, sweep->id + "." + std::to_string(n));
+    EXPECT_EQ(inserted->token, sweep->token + "." + std::to_string(n));
+    EXPECT_TRUE(is_sweep_run(*inserted));
+    EXPECT_EQ(sweep_of(inserted->id), sweep->id);
+    EXPECT_EQ(run_number(inserted->id), n);
+    EXPECT_EQ(slurm_token(*inserted), sweep->token);
+  }
+  auto next = jobs_->insert(record(), "next");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->id, "00013-next") << "each run took a sequence number";
+  EXPECT_FALSE(is_sweep_run(*sweep));
+  EXPECT_EQ(slurm_token(*sweep), sweep->token);
+  EXPECT_EQ(sweep_of(sweep->id), "");
+  EXPECT_EQ(run_number(sweep->id), -1);
+  EXPECT_EQ(array_task_id("123", 4), "123_4");
+
+  reopen();
+  auto runs = jobs_->runs_of(sweep->id);
+  ASSERT_EQ(runs.size(), 11u);
+  for (int n = 0; n < 11; ++n) {  // by run number: .2 before .10
+    EXPECT_EQ(runs[static_cast<std::size_t>(n)].id, sweep->id + "." + std::to_string(n));
+    EXPECT_EQ(runs[static_cast<std::size_t>(n)].command, "python3 train.py seed=" + std::to_string(n));
+  }
+  EXPECT_TRUE(jobs_->runs_of(next->id).empty());
+  // In id order a run follows its sweep, before the next job.
+  auto all = jobs_->list();
+  ASSERT_EQ(all.size(), 13u);
+  EXPECT_EQ(all.front().id, sweep->id);
+  EXPECT_EQ(all.back().id, next->id);
+}
+
+}  // namespace
+}  // namespace mmcfs::backend

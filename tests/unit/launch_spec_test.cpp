@@ -660,7 +660,7 @@ TEST(LaunchSpecKeys, DocumentationOrder) {
   EXPECT_THAT(launch_keys(),
               ElementsAre("name", "description", "cluster", "partition", "gpu_type", "num_nodes",
                           "gpus_per_node", "cpus_per_task", "memory", "time_limit", "commit",
-                          "config_name", "groups", "params", "overrides", "env", "mmcfs"));
+                          "config_name", "groups", "params", "sweep", "overrides", "env", "mmcfs"));
 }
 
 }  // namespace

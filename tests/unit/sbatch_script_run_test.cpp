@@ -136,6 +136,54 @@ TEST_F(LocalRunTest, TerminationStillWritesTheExitStatus) {
   EXPECT_EQ(job_file(in, "exit_status"), "143\n");
 }
 
+TEST_F(LocalRunTest, EachSweepTaskRunsItsOwnCommandInItsOwnRunDirectory) {
+  ScriptInputs in = local_inputs();
+  in.spec.params = {{"optimizer.lr", "0.5", false, false}, {"keep", "x", false, false}};
+  in.spec.overrides = {"+extra=1"};
+  const std::string hostile = "it's $(touch " + marker_ + ") `touch " + marker_ + "`";
+  in.spec.sweep = {
+      {"optimizer.lr", {{"optimizer.lr", "1e-3", false, false}, {"optimizer.lr", hostile, true, false}}},
+      {"data.batch_size", {{"data.batch_size", "16", false, false}, {"data.batch_size", "32", false, false}}}};
+  auto script = render_script(default_sbatch_template(), in);
+  ASSERT_TRUE(script.ok()) << script.error().describe();
+  EXPECT_NE(script->find("#SBATCH --array=0-3\n#SBATCH --output=slurm-%A_%a.out\n"), std::string::npos);
+  const std::string dir = job_dir(in.workspace, in.job_token);
+  fs::create_directories(dir);
+  write_file(dir + "/script.sh", *script);
+  Proc syntax = run_process({"bash", "-n", dir + "/script.sh"}, "", {}, tmp_);
+  ASSERT_EQ(syntax.exit_code, 0) << syntax.err;
+
+  const std::string path = tmp_ + "/conda/bin:/usr/bin:/bin";
+  const std::vector<std::string> expected_args = {
+      "ARGS=['optimizer.lr=1e-3', 'keep=x', 'data.batch_size=16', '+extra=1']\n",
+      "ARGS=['optimizer.lr=1e-3', 'keep=x', 'data.batch_size=32', '+extra=1']\n",
+      "data.batch_size=16', '+extra=1']\n",
+      "data.batch_size=32', '+extra=1']\n"};
+  for (int task = 0; task < 4; ++task) {
+    SCOPED_TRACE("task " + std::to_string(task));
+    Proc p = run_process({"bash", dir + "/script.sh"}, "",
+                         {{"PATH", path}, {"HOME", tmp_ + "/home"}, {"SLURM_ARRAY_TASK_ID", std::to_string(task)}},
+                         tmp_);
+    EXPECT_EQ(p.exit_code, 0) << p.out << p.err;
+    EXPECT_NE(p.out.find(expected_args[static_cast<std::size_t>(task)]), std::string::npos) << p.out;
+    EXPECT_NE(p.out.find("mmcfs Job ID: 00042-lr-sweep." + std::to_string(task) + "\n"), std::string::npos) << p.out;
+    const std::string run = dir + "/run-" + std::to_string(task);
+    EXPECT_EQ(read_file(run + "/exit_status"), "0\n");
+    EXPECT_NE(read_file(run + "/started").find("started_at="), std::string::npos);
+    EXPECT_TRUE(fs::exists(run + "/code/train.py"));
+  }
+  // The hostile value arrived as one argument, as data (runs 2 and 3).
+  EXPECT_FALSE(fs::exists(marker_));
+  EXPECT_FALSE(fs::exists(dir + "/exit_status")) << "a sweep's markers are per run";
+
+  // A task id outside the sweep (or none) is refused before anything runs.
+  Proc wrong = run_process({"bash", dir + "/script.sh"}, "",
+                           {{"PATH", path}, {"HOME", tmp_ + "/home"}, {"SLURM_ARRAY_TASK_ID", "4"}}, tmp_);
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("mmcfs: this sweep has runs 0-3, not '4'"), std::string::npos) << wrong.err;
+  EXPECT_FALSE(fs::exists(dir + "/run-4"));
+}
+
 // ---- The submit command, against a fake sbatch --------------------------------
 
 class SubmitTest : public SbatchScriptTest {
