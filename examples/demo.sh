@@ -87,6 +87,20 @@ Launch a job from the example project ($repo):
   cat mnt/projects/example/last/log               its output (train.py prints its arguments)
   echo 'clustr: alpha' > mnt/projects/example/new/bad.yaml   # refused: see new/bad.yaml.error
 
+Follow, act on and tidy jobs:
+  tail -f mnt/projects/example/last/log           follows the running job (new lines within ~2 s)
+  cat mnt/jobs/*/links                            WandB/MLflow links found in the logs
+  echo refresh > mnt/jobs/<id>/ctl                poll now;  echo cancel > .../ctl  cancels (cat ctl says what happened)
+  mv mnt/jobs/<id> mnt/archive/                   archive (and mv back); every file is kept
+  cat mnt/clusters/alpha/queue                    your whole queue there, with pending reasons
+  cat mnt/.mmcfs/stats                            remote commands, poll cycles, jobs by state
+
+Hydra: the example project's conf/ as files, and a sweep:
+  cat mnt/projects/example/hydra/params           key  type  default
+  cat mnt/projects/example/hydra/groups/model     the options, the default marked
+  cp examples/launch-sweep.yaml mnt/projects/example/new/     4 runs as one job array
+  cat mnt/jobs/*-lr-bs-sweep*/status | sort | uniq -c
+
 Take an A100 and watch the figures change (GPU figures are cached for 60 s):
   ssh -i $USER_KEY -o UserKnownHostsFile=$KNOWN_HOSTS -p $ALPHA_SSH_PORT mmcfsuser@127.0.0.1 \\
       "sbatch --gres=gpu:a100:1 -c 1 --mem=100M --wrap 'sleep 600'"
