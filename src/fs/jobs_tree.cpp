@@ -130,29 +130,33 @@ const JobFileKind kScriptFile{[](const JobRecord& j) { return j.script; }, true,
 const JobFileKind kCommandFile{[](const JobRecord& j) { return j.command.empty() ? std::string() : j.command + "\n"; },
                                false, nullptr};
 
-// jobs/<id>/status: the record's state plus the source's staleness note,
-// rendered from the summary (no disk). Its mtime is when SLURM last
-// confirmed the state. Stable once the job is final (the note is empty for
-// final jobs: app/job_freshness.h).
-class JobStatusFile final : public FileNode {
+// A file that shows a job's state: jobs/<id>/status (the state plus the
+// source's staleness note) and a sweep's jobs/<id>/runs. Rendered from
+// summaries (no disk) at each open; its mtime is when SLURM last confirmed
+// the state. While the job is active its text may grow between a stat and a
+// read (a new reason, the age in the note, a run's state), so it is served
+// with direct I/O: the kernel never trims it to a size it cached up to a
+// second ago. Stable once the job is final (the note is empty for final
+// jobs: app/job_freshness.h; a sweep is final when all its runs are).
+class JobStateFile final : public FileNode {
  public:
-  JobStatusFile(JobSource& source, std::shared_ptr<const std::string> id) : source_(source), id_(std::move(id)) {}
+  using Render = std::string (*)(const JobSource&, const JobRecord&);
+  JobStateFile(JobSource& source, std::shared_ptr<const std::string> id, const char* name, Render render)
+      : source_(source), id_(std::move(id)), name_(name), render_(render) {}
   Result<FileContent> content() const override {
     auto summary = source_.job(*id_);
     if (!summary) return job_gone(*id_);
     const JobRecord& job = summary->record;
-    return FileContent{render_job_status(job, source_.status_note(job)), backend::status_time(job)};
+    return FileContent{render_(source_, job), backend::status_time(job)};
   }
-  // An active job's line may grow between a stat and a read (a new reason,
-  // the age in the note), so it is served with direct I/O: the kernel never
-  // trims it to a size it cached up to a second ago.
   Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
-    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/status is read-only");
+    if (request.write || request.truncate) {
+      return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/" + name_ + " is read-only");
+    }
     auto summary = source_.job(*id_);
     if (!summary) return job_gone(*id_);
-    const JobRecord& job = summary->record;
     return std::unique_ptr<OpenFile>(
-        std::make_unique<SnapshotOpenFile>(render_job_status(job, source_.status_note(job)), !is_final(*summary)));
+        std::make_unique<SnapshotOpenFile>(render_(source_, summary->record), !is_final(*summary)));
   }
   std::chrono::milliseconds attr_ttl() const override {
     auto summary = source_.job(*id_);
@@ -166,7 +170,16 @@ class JobStatusFile final : public FileNode {
  private:
   JobSource& source_;
   const std::shared_ptr<const std::string> id_;
+  const char* const name_;
+  const Render render_;
 };
+
+std::string status_text(const JobSource& source, const JobRecord& job) {
+  return render_job_status(job, source.status_note(job));
+}
+std::string runs_text(const JobSource& source, const JobRecord& sweep) {
+  return render_sweep_runs(sweep, source.jobs());
+}
 
 // jobs/<id>/info.json: the whole record (its launch read from disk) and the
 // tracker links found in the log. Its size is rendered once per version of
@@ -264,45 +277,13 @@ class SweepOfRunFile final : public FileNode {
   const std::string sweep_;
 };
 
-// jobs/<id>/runs: a sweep's runs, one per line (id, SLURM id, state,
-// command). It changes with the runs' states: direct I/O until the sweep is
-// final, like status.
-class SweepRunsFile final : public FileNode {
- public:
-  SweepRunsFile(JobSource& source, std::shared_ptr<const std::string> id) : source_(source), id_(std::move(id)) {}
-  Result<FileContent> content() const override {
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
-    return FileContent{render_sweep_runs(summary->record, source_.jobs()), backend::status_time(summary->record)};
-  }
-  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
-    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/runs is read-only");
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
-    return std::unique_ptr<OpenFile>(std::make_unique<SnapshotOpenFile>(
-        render_sweep_runs(summary->record, source_.jobs()), !is_final(*summary)));
-  }
-  std::chrono::milliseconds attr_ttl() const override {
-    auto summary = source_.job(*id_);
-    return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
-  }
-  bool stable() const override {
-    auto summary = source_.job(*id_);
-    return summary && is_final(*summary);
-  }
-
- private:
-  JobSource& source_;
-  const std::shared_ptr<const std::string> id_;
-};
-
 // jobs/<id>/: its files are made once, with the directory.
 class JobDir final : public DirNode {
  public:
   JobDir(JobSource& source, const std::string& id) : source_(source), id_(std::make_shared<const std::string>(id)) {
     JobLookup lookup = [&source = source_](const std::string& job_id) { return source.job(job_id); };
     children_ = {
-        {"status", std::make_shared<JobStatusFile>(source_, id_)},
+        {"status", std::make_shared<JobStateFile>(source_, id_, "status", status_text)},
         {"info.json", std::make_shared<JobInfoFile>(source_, id_)},
         {"launch.yaml", std::make_shared<JobFile>(source_, id_, kLaunchFile)},
         {"script", std::make_shared<JobFile>(source_, id_, kScriptFile)},
@@ -315,7 +296,7 @@ class JobDir final : public DirNode {
     if (!sweep.empty()) {
       children_.emplace_back("sweep", std::make_shared<SweepOfRunFile>(source_, id_, sweep));
     } else {
-      runs_ = std::make_shared<SweepRunsFile>(source_, id_);
+      runs_ = std::make_shared<JobStateFile>(source_, id_, "runs", runs_text);
     }
   }
   std::vector<Child> children() const override {
@@ -353,7 +334,7 @@ class JobDir final : public DirNode {
   JobSource& source_;
   const std::shared_ptr<const std::string> id_;
   std::vector<Child> children_;
-  std::shared_ptr<SweepRunsFile> runs_;  // null for a sweep's run
+  std::shared_ptr<JobStateFile> runs_;  // a sweep's runs file; null for a run
 };
 
 class JobsDir final : public DirNode {
