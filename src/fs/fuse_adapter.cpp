@@ -91,6 +91,19 @@ void set_open_flags(fuse_file_info* fi, const Opened& opened) {
   fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY ? 1 : 0;
 }
 
+// No FUSE_CAP_AUTO_INVAL_DATA (libfuse turns it on by default). With it the
+// kernel asks for a file's attributes before EVERY read once they expired,
+// and a log that may still grow has lifetime 0: a second `cat` of a 256 MiB
+// log served from the page cache made a GETATTR round trip per 128 KiB. Without
+// it the kernel still asks on a read past the size it knows (so `tail -f`
+// and a growing log read on), still drops a file's pages when a lookup or
+// stat shows a new size, and every open without keep_cache drops them too
+// (rendered files). What it alone caught — bytes changed at the same size
+// and mtime moved — does not happen here without an explicit invalidation:
+// logs only grow, and a refetch that rewrote one is invalidated by the log
+// follower and opened without keep_cache (job_log_file.h).
+void op_init(void*, fuse_conn_info* conn) { conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA; }
+
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   auto attr = core(req).lookup(parent, name);
   if (!attr.ok()) {
@@ -301,6 +314,7 @@ void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { fuse_reply_e
 
 fuse_lowlevel_ops make_ops() {
   fuse_lowlevel_ops ops{};
+  ops.init = op_init;
   ops.lookup = op_lookup;
   ops.getattr = op_getattr;
   ops.setattr = op_setattr;
