@@ -5,15 +5,83 @@
 
 namespace mmcfs::fs {
 
-Namespace::Namespace(std::shared_ptr<DirNode> root) {
-  entries_[kRootInode] = Entry{kRootInode, "", std::move(root)};
+Namespace::Namespace(std::shared_ptr<DirNode> root)
+    : ids_(0, ByName{&entries_}, ByName{&entries_}) {
+  entries_.push_back(Entry{kRootInode, 0, 0, "", std::move(root), false});
+}
+
+namespace {
+std::size_t hash_name(InodeId parent, std::string_view name) noexcept {
+  return std::hash<std::string_view>{}(name) ^ (std::hash<InodeId>{}(parent) * 0x9e3779b97f4a7c15ULL);
+}
+}  // namespace
+
+std::size_t Namespace::ByName::operator()(const NameKey& k) const noexcept { return hash_name(k.parent, k.name); }
+std::size_t Namespace::ByName::operator()(InodeId ino) const noexcept {
+  const Entry& e = (*entries)[ino - kRootInode];
+  return hash_name(e.parent, e.name);
+}
+bool Namespace::ByName::operator()(const NameKey& k, InodeId ino) const noexcept {
+  const Entry& e = (*entries)[ino - kRootInode];
+  return e.parent == k.parent && e.name == k.name;
+}
+
+Namespace::Entry* Namespace::entry_locked(InodeId ino) {
+  if (ino < kRootInode || ino - kRootInode >= entries_.size()) return nullptr;
+  return &entries_[ino - kRootInode];
+}
+const Namespace::Entry* Namespace::entry_locked(InodeId ino) const {
+  if (ino < kRootInode || ino - kRootInode >= entries_.size()) return nullptr;
+  return &entries_[ino - kRootInode];
+}
+
+std::optional<InodeId> Namespace::find_locked(InodeId parent, std::string_view name) const {
+  auto it = ids_.find(NameKey{parent, name});
+  if (it == ids_.end()) return std::nullopt;
+  return *it;
+}
+
+InodeId Namespace::new_id_locked() {
+  entries_.emplace_back();
+  return kRootInode + entries_.size() - 1;
+}
+
+// Sibling links are 32-bit indexes: a mount would need four billion
+// distinct names to outgrow them.
+void Namespace::link_locked(InodeId ino) {
+  Entry& e = entries_[ino - kRootInode];
+  Entry& parent = entries_[e.parent - kRootInode];
+  e.next_sibling = parent.first_child;
+  parent.first_child = static_cast<std::uint32_t>(ino - kRootInode);
+  e.named = true;
+  ids_.insert(ino);
+}
+
+void Namespace::unlink_locked(InodeId ino) {
+  Entry& e = entries_[ino - kRootInode];
+  if (!e.named) return;
+  ids_.erase(ino);  // while (parent, name) still hash as they did
+  const auto index = static_cast<std::uint32_t>(ino - kRootInode);
+  Entry& parent = entries_[e.parent - kRootInode];
+  if (parent.first_child == index) {
+    parent.first_child = e.next_sibling;
+  } else {
+    for (std::uint32_t at = parent.first_child; at != 0; at = entries_[at].next_sibling) {
+      if (entries_[at].next_sibling == index) {
+        entries_[at].next_sibling = e.next_sibling;
+        break;
+      }
+    }
+  }
+  e.next_sibling = 0;
+  e.named = false;
 }
 
 Result<std::shared_ptr<Node>> Namespace::node_of(InodeId ino) const {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(ino);
-  if (it == entries_.end()) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
-  return it->second.node;
+  const Entry* e = entry_locked(ino);
+  if (e == nullptr || e->node == nullptr) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
+  return e->node;
 }
 
 Result<std::shared_ptr<DirNode>> Namespace::dir_of(InodeId ino) const {
@@ -31,22 +99,24 @@ Result<std::shared_ptr<OpenFile>> Namespace::handle_of(HandleId handle) const {
 }
 
 InodeId Namespace::remember(InodeId parent, std::string_view name, std::shared_ptr<Node> node) {
+  std::shared_ptr<Node> replaced;  // destroyed outside the lock
   std::lock_guard lock(mu_);
-  auto key = std::make_pair(parent, std::string(name));
-  if (auto it = ids_.find(key); it != ids_.end()) {
-    entries_[it->second].node = std::move(node);  // same path, possibly a fresh node object
-    return it->second;
+  if (auto known = find_locked(parent, name)) {
+    replaced = std::exchange(entries_[*known - kRootInode].node, std::move(node));  // same path, maybe a fresh node
+    return *known;
   }
-  InodeId ino = next_ino_++;
-  entries_[ino] = Entry{parent, std::string(name), std::move(node)};
-  ids_.emplace(std::move(key), ino);
+  InodeId ino = new_id_locked();
+  Entry& e = entries_.back();
+  e.parent = parent;
+  e.name = std::string(name);
+  e.node = std::move(node);
+  link_locked(ino);
   return ino;
 }
 
 void Namespace::forget_name(InodeId parent, std::string_view name) {
   std::lock_guard lock(mu_);
-  auto it = ids_.find(std::make_pair(parent, std::string(name)));
-  if (it != ids_.end()) ids_.erase(it);
+  if (auto known = find_locked(parent, name)) unlink_locked(*known);
 }
 
 Result<Attr> Namespace::attr_of(InodeId ino, const Node& node) const {
@@ -270,7 +340,7 @@ Result<Attr> Namespace::symlink(InodeId parent, std::string_view name, std::stri
   Attr attr;
   {
     std::lock_guard lock(mu_);
-    attr.ino = next_ino_++;
+    attr.ino = new_id_locked();
   }
   attr.kind = NodeKind::kSymlink;
   attr.mode = 0777;
@@ -290,16 +360,17 @@ Status Namespace::rename(InodeId parent, std::string_view name, InodeId new_pare
   auto moved = (*to)->child(new_name);
   auto left = (*from)->child(name);
   if (moved.ok() && !left.ok()) {
+    std::shared_ptr<Node> replaced;  // destroyed outside the lock
     std::lock_guard lock(mu_);
-    auto it = ids_.find(std::make_pair(parent, std::string(name)));
-    if (it != ids_.end()) {
-      InodeId ino = it->second;
-      ids_.erase(it);
-      ids_.erase(std::make_pair(new_parent, std::string(new_name)));
-      ids_.emplace(std::make_pair(new_parent, std::string(new_name)), ino);
-      entries_[ino].parent = new_parent;
-      entries_[ino].name = std::string(new_name);
-      entries_[ino].node = *moved;
+    if (auto known = find_locked(parent, name)) {
+      const InodeId ino = *known;
+      if (auto taken = find_locked(new_parent, new_name)) unlink_locked(*taken);
+      unlink_locked(ino);
+      Entry& e = entries_[ino - kRootInode];
+      e.parent = new_parent;
+      e.name = std::string(new_name);
+      replaced = std::exchange(e.node, *moved);
+      link_locked(ino);
     }
   }
   if (!renamed.ok()) return annotate(renamed.error(), parent, name);
@@ -309,10 +380,10 @@ Status Namespace::rename(InodeId parent, std::string_view name, InodeId new_pare
 std::string Namespace::path_locked(InodeId ino) const {
   std::vector<const std::string*> names;
   for (InodeId at = ino; at != kRootInode;) {
-    auto it = entries_.find(at);
-    if (it == entries_.end()) break;
-    names.push_back(&it->second.name);
-    at = it->second.parent;
+    const Entry* e = entry_locked(at);
+    if (e == nullptr) break;
+    names.push_back(&e->name);
+    at = e->parent;
   }
   std::string path;
   for (auto n = names.rbegin(); n != names.rend(); ++n) {
@@ -324,20 +395,25 @@ std::string Namespace::path_locked(InodeId ino) const {
 
 Result<std::string> Namespace::path_of(InodeId ino) const {
   std::lock_guard lock(mu_);
-  if (entries_.find(ino) == entries_.end()) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
+  const Entry* e = entry_locked(ino);
+  if (e == nullptr || e->node == nullptr) return make_error(Errc::kNotFound, "no inode " + std::to_string(ino));
   return path_locked(ino);
 }
 
 std::optional<InodeId> Namespace::known_inode(std::string_view path) const {
   std::lock_guard lock(mu_);
+  return known_inode_locked(path);
+}
+
+std::optional<InodeId> Namespace::known_inode_locked(std::string_view path) const {
   InodeId ino = kRootInode;
   std::size_t start = 0;
   while (start < path.size()) {
     std::size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    auto it = ids_.find(std::make_pair(ino, std::string(path.substr(start, end - start))));
-    if (it == ids_.end()) return std::nullopt;
-    ino = it->second;
+    auto next = find_locked(ino, path.substr(start, end - start));
+    if (!next) return std::nullopt;
+    ino = *next;
     start = end + 1;
   }
   return ino;
@@ -347,28 +423,18 @@ std::vector<InodeId> Namespace::known_inodes_under(std::string_view prefix) cons
   std::vector<InodeId> out;
   std::lock_guard lock(mu_);
   // The inode of `prefix`, by names from the root (as looked up so far).
-  InodeId top = kRootInode;
-  std::size_t start = 0;
-  while (start < prefix.size()) {
-    std::size_t end = prefix.find('/', start);
-    if (end == std::string_view::npos) end = prefix.size();
-    auto it = ids_.find(std::make_pair(top, std::string(prefix.substr(start, end - start))));
-    if (it == ids_.end()) return out;  // never looked up: nothing below it is known either
-    top = it->second;
-    start = end + 1;
-  }
-  // Breadth first through ids_, ordered by (parent, name): each inode's
-  // children are one range, so this costs the subtree, not every inode
-  // known (a poll cycle invalidates job by job).
-  if (entries_.count(top) != 0) out.push_back(top);
-  std::vector<InodeId> parents{top};
+  auto top = known_inode_locked(prefix);
+  if (!top) return out;  // never looked up: nothing below it is known either
+  // Through each entry's list of children: this costs the subtree, not
+  // every inode known (a poll cycle invalidates job by job).
+  out.push_back(*top);
+  std::vector<InodeId> parents{*top};
   while (!parents.empty()) {
-    InodeId parent = parents.back();
+    const Entry& parent = entries_[parents.back() - kRootInode];
     parents.pop_back();
-    for (auto it = ids_.lower_bound(std::make_pair(parent, std::string())); it != ids_.end() && it->first.first == parent;
-         ++it) {
-      out.push_back(it->second);
-      parents.push_back(it->second);
+    for (std::uint32_t at = parent.first_child; at != 0; at = entries_[at].next_sibling) {
+      out.push_back(kRootInode + at);
+      parents.push_back(kRootInode + at);
     }
   }
   return out;

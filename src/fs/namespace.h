@@ -22,13 +22,14 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "fs/node.h"
@@ -64,6 +65,8 @@ struct Opened {
 class Namespace {
  public:
   explicit Namespace(std::shared_ptr<DirNode> root);
+  Namespace(const Namespace&) = delete;  // ids_ hashes through entries_
+  Namespace& operator=(const Namespace&) = delete;
 
   Result<Attr> lookup(InodeId parent, std::string_view name);
   Result<Attr> getattr(InodeId ino);
@@ -102,11 +105,32 @@ class Namespace {
  private:
   // One inode: its name in its parent (the path is computed from the chain
   // of parents when asked for, not kept: a mount walked with 10,000 jobs has
-  // 80,000 inodes).
+  // 100,000 inodes, so an entry is kept small). Entries live in a deque
+  // indexed by inode id (ids are handed out in order and never reused); the
+  // children found so far of an entry are linked through first_child and
+  // next_sibling, so a subtree is walked without searching the table.
   struct Entry {
     InodeId parent = 0;
+    std::uint32_t first_child = 0;   // index of a child entry; 0: none
+    std::uint32_t next_sibling = 0;  // index of the next child of `parent`; 0: none
     std::string name;
-    std::shared_ptr<Node> node;
+    std::shared_ptr<Node> node;      // null: an id handed out without an entry (symlink())
+    bool named = false;              // found by (parent, name): in ids_ and its parent's list
+  };
+  // (parent, name) -> inode id, hashing the entry an id names: the set holds
+  // only the ids (no second copy of the names).
+  struct NameKey {
+    InodeId parent;
+    std::string_view name;
+  };
+  struct ByName {
+    using is_transparent = void;
+    const std::deque<Entry>* entries;
+    std::size_t operator()(const NameKey& k) const noexcept;
+    std::size_t operator()(InodeId ino) const noexcept;
+    bool operator()(InodeId a, InodeId b) const noexcept { return a == b; }
+    bool operator()(const NameKey& k, InodeId ino) const noexcept;
+    bool operator()(InodeId ino, const NameKey& k) const noexcept { return (*this)(k, ino); }
   };
 
   Result<std::shared_ptr<Node>> node_of(InodeId ino) const;
@@ -119,13 +143,20 @@ class Namespace {
   Opened keep(std::unique_ptr<OpenFile> file);
   // "path: message" for errors from a mutation of `name` in `parent`.
   Error annotate(Error error, InodeId parent, std::string_view name) const;
+  // All REQUIRES(mu_).
+  Entry* entry_locked(InodeId ino);              // null if never handed out
+  const Entry* entry_locked(InodeId ino) const;
+  std::optional<InodeId> find_locked(InodeId parent, std::string_view name) const;
+  void link_locked(InodeId ino);                 // into ids_ and its parent's list
+  void unlink_locked(InodeId ino);               // out of both
+  InodeId new_id_locked();                       // an id with an unnamed, empty entry
+  std::optional<InodeId> known_inode_locked(std::string_view path) const;
 
   mutable std::mutex mu_;
-  std::unordered_map<InodeId, Entry> entries_;                            // GUARDED_BY(mu_)
-  std::map<std::pair<InodeId, std::string>, InodeId, std::less<>> ids_;  // GUARDED_BY(mu_)
-  InodeId next_ino_ = kRootInode + 1;                                     // GUARDED_BY(mu_)
-  std::unordered_map<HandleId, std::shared_ptr<OpenFile>> handles_;      // GUARDED_BY(mu_)
-  HandleId next_handle_ = 1;                                              // GUARDED_BY(mu_)
+  std::deque<Entry> entries_;                                          // GUARDED_BY(mu_); [ino - kRootInode]
+  std::unordered_set<InodeId, ByName, ByName> ids_;                   // GUARDED_BY(mu_)
+  std::unordered_map<HandleId, std::shared_ptr<OpenFile>> handles_;   // GUARDED_BY(mu_)
+  HandleId next_handle_ = 1;                                           // GUARDED_BY(mu_)
 };
 
 }  // namespace mmcfs::fs

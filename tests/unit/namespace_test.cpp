@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 namespace mmcfs::fs {
@@ -160,6 +162,66 @@ TEST(NamespaceTest, KnownInodesUnderAPrefix) {
   EXPECT_EQ(under.size(), 2u);
   EXPECT_TRUE(std::find(under.begin(), under.end(), status->ino) != under.end());
   EXPECT_TRUE(ns.known_inodes_under("su").empty()) << "prefixes match whole components";
+}
+
+// Two shelves a directory moves between (jobs/ and archive/ in the mount),
+// and a file that can be removed from a shelf.
+class Shelf final : public DirNode {
+ public:
+  std::map<std::string, std::shared_ptr<Node>, std::less<>> items;
+  std::vector<Child> children() const override { return {items.begin(), items.end()}; }
+  Status rename(std::string_view name, DirNode& to, std::string_view new_name) override {
+    auto it = items.find(name);
+    if (it == items.end()) return make_error(Errc::kNotFound, std::string(name));
+    static_cast<Shelf&>(to).items[std::string(new_name)] = it->second;
+    items.erase(it);
+    return Status::Ok();
+  }
+  Status unlink(std::string_view name) override {
+    if (items.erase(std::string(name)) == 0) return make_error(Errc::kNotFound, std::string(name));
+    return Status::Ok();
+  }
+  WallTime mtime() const override { return T(1); }
+};
+
+TEST(NamespaceTest, RenameMovesTheIdAndTheKnownSubtree) {
+  auto jobs = std::make_shared<Shelf>();
+  auto archive = std::make_shared<Shelf>();
+  jobs->items["j1"] = std::make_shared<StaticDir>(
+      std::vector<DirNode::Child>{{"status", std::make_shared<StaticFile>("DONE\n", T(2))}}, T(2));
+  jobs->items["j2"] = std::make_shared<StaticFile>("x\n", T(2));
+  jobs->items["j3"] = std::make_shared<StaticFile>("y\n", T(2));
+  Namespace ns(std::make_shared<StaticDir>(std::vector<DirNode::Child>{{"jobs", jobs}, {"archive", archive}}, T(1)));
+  auto jobs_ino = ns.lookup(kRootInode, "jobs")->ino;
+  auto archive_ino = ns.lookup(kRootInode, "archive")->ino;
+  ASSERT_TRUE(ns.readdir(jobs_ino).ok());
+  auto j1 = ns.lookup(jobs_ino, "j1")->ino;
+  auto status = ns.lookup(j1, "status")->ino;
+  EXPECT_EQ(ns.known_inodes_under("jobs").size(), 5u) << "jobs, j1, j1/status, j2, j3";
+
+  ASSERT_TRUE(ns.rename(jobs_ino, "j1", archive_ino, "j1").ok());
+  EXPECT_EQ(ns.path_of(j1).value(), "archive/j1") << "the id moved with the name";
+  EXPECT_EQ(ns.path_of(status).value(), "archive/j1/status");
+  EXPECT_EQ(ns.known_inode("archive/j1/status"), status);
+  EXPECT_FALSE(ns.known_inode("jobs/j1").has_value());
+  auto under_jobs = ns.known_inodes_under("jobs");
+  EXPECT_EQ(under_jobs.size(), 3u) << "jobs, j2, j3";
+  EXPECT_TRUE(std::find(under_jobs.begin(), under_jobs.end(), j1) == under_jobs.end());
+  EXPECT_EQ(ns.known_inodes_under("archive/j1").size(), 2u);
+  EXPECT_EQ(ns.lookup(archive_ino, "j1")->ino, j1);
+
+  // Removing a name hides it from lookups by name and from the subtree; a
+  // name seen again later gets a fresh id (ids are never reused).
+  auto j2 = ns.lookup(jobs_ino, "j2")->ino;
+  ASSERT_TRUE(ns.unlink(jobs_ino, "j2").ok());
+  EXPECT_FALSE(ns.known_inode("jobs/j2").has_value());
+  EXPECT_EQ(ns.known_inodes_under("jobs").size(), 2u) << "jobs, j3";
+  EXPECT_EQ(ns.known_inode("jobs/j3"), ns.lookup(jobs_ino, "j3")->ino) << "its sibling is still found";
+  jobs->items["j2"] = std::make_shared<StaticFile>("again\n", T(3));
+  auto again = ns.lookup(jobs_ino, "j2");
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->ino, j2);
+  EXPECT_EQ(again->size, 6u);
 }
 
 // A file whose stable() is switchable (a job that finishes).
