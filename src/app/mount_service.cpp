@@ -118,7 +118,7 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
   fs::TreeOptions tree{s.config_.path, options.state_dir, clock.now(), {}};
   tree.more.emplace_back("projects", fs::make_projects_dir(s, tree.mounted_at));
   tree.more.emplace_back(
-      "jobs", fs::make_jobs_shelf(fs::make_jobs_dir(s, tree.mounted_at), s, *s.control_, tree.mounted_at));
+      "jobs", fs::make_jobs_shelf(s, *s.control_, tree.mounted_at));
   tree.more.emplace_back("archive", fs::make_archive_shelf(s, *s.control_, tree.mounted_at));
   tree.more.emplace_back(
       ".mmcfs", std::make_shared<fs::StaticDir>(

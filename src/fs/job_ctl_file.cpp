@@ -105,40 +105,29 @@ class CtlOpenFile final : public OpenFile {
   std::string pending_;  // GUARDED_BY(mu_): text after the last complete line
 };
 
-class JobCtlFile final : public FileNode {
- public:
-  JobCtlFile(JobController& controller, std::string job_id, WallTime mounted_at)
-      : controller_(controller), job_id_(std::move(job_id)), mounted_at_(mounted_at) {}
-
-  Result<FileContent> content() const override {
-    auto recent = controller_.recent_outcomes(job_id_);
-    return FileContent{render_ctl(job_id_, recent), recent.empty() ? mounted_at_ : recent.back().at};
-  }
-  Result<FileStat> stat() const override {
-    auto c = content();
-    if (!c.ok()) return c.error();
-    return FileStat{c->data.size(), c->mtime, 0644};
-  }
-  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& /*request*/) const override {
-    auto c = content();
-    if (!c.ok()) return c.error();
-    return std::unique_ptr<OpenFile>(std::make_unique<CtlOpenFile>(controller_, job_id_, std::move(c->data)));
-  }
-  // `echo word > ctl` may truncate (O_TRUNC or a size-0 setattr): harmless.
-  Status change_attributes(const AttrChange& change) override {
-    if (change.mode) {
-      return make_error(Errc::kReadOnly, "ctl's mode is fixed");
-    }
-    return Status::Ok();
-  }
-
- private:
-  JobController& controller_;
-  const std::string job_id_;
-  const WallTime mounted_at_;
-};
-
 }  // namespace
+
+Result<FileContent> JobCtlFile::content() const {
+  auto recent = controller_.recent_outcomes(job_id_);
+  return FileContent{render_ctl(job_id_, recent), recent.empty() ? mounted_at_ : recent.back().at};
+}
+
+Result<FileStat> JobCtlFile::stat() const {
+  auto c = content();
+  if (!c.ok()) return c.error();
+  return FileStat{c->data.size(), c->mtime, 0644};
+}
+
+Result<std::unique_ptr<OpenFile>> JobCtlFile::open(const OpenRequest& /*request*/) const {
+  auto c = content();
+  if (!c.ok()) return c.error();
+  return std::unique_ptr<OpenFile>(std::make_unique<CtlOpenFile>(controller_, job_id_, std::move(c->data)));
+}
+
+Status JobCtlFile::change_attributes(const AttrChange& change) {
+  if (change.mode) return make_error(Errc::kReadOnly, "ctl's mode is fixed");
+  return Status::Ok();
+}
 
 const std::vector<std::string>& ctl_words() {
   static const std::vector<std::string> kWords = {"refresh", "cancel"};
@@ -184,8 +173,5 @@ Result<std::vector<std::string>> parse_ctl_words(const std::string& text) {
   return words;
 }
 
-std::shared_ptr<FileNode> make_job_ctl_file(JobController& controller, std::string job_id, WallTime mounted_at) {
-  return std::make_shared<JobCtlFile>(controller, std::move(job_id), mounted_at);
-}
 
 }  // namespace mmcfs::fs

@@ -69,6 +69,22 @@ std::string render_ctl(const std::string& job_id, const std::vector<ControlOutco
 // them: kInvalidArgument naming the first unknown word and the accepted ones.
 Result<std::vector<std::string>> parse_ctl_words(const std::string& text);
 
-std::shared_ptr<FileNode> make_job_ctl_file(JobController& controller, std::string job_id, WallTime mounted_at);
+// jobs/<id>/ctl. Made by the job's directory, which owns the id it refers to
+// (and outlives it: the directory hands its files out as parts of itself).
+class JobCtlFile final : public FileNode {
+ public:
+  JobCtlFile(JobController& controller, const std::string& job_id, WallTime mounted_at)
+      : controller_(controller), job_id_(job_id), mounted_at_(mounted_at) {}
+  Result<FileContent> content() const override;
+  Result<FileStat> stat() const override;
+  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override;
+  // `echo word > ctl` may truncate (O_TRUNC or a size-0 setattr): harmless.
+  Status change_attributes(const AttrChange& change) override;
+
+ private:
+  JobController& controller_;
+  const std::string& job_id_;
+  const WallTime mounted_at_;
+};
 
 }  // namespace mmcfs::fs

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "fs/jobs_tree.h"
+
 namespace mmcfs::fs {
 namespace {
 
@@ -32,77 +34,50 @@ class JobLogOpenFile final : public OpenFile {
   const bool keep_cache_;
 };
 
-class JobLogFile final : public FileNode {
- public:
-  JobLogFile(JobLookup lookup, JobLogSource& logs, std::string id)
-      : lookup_(std::move(lookup)), logs_(logs), id_(std::move(id)) {}
+WallTime log_mtime(const backend::JobRecord& job, const LogView& view) { return std::max(job.submitted_at, view.mtime); }
 
-  Result<FileContent> content() const override {
-    auto job = lookup_(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    LogView view = logs_.log_view(id_);
-    auto bytes = logs_.read_log(id_, 0, static_cast<std::size_t>(view.size));
-    if (!bytes.ok()) return bytes.error();
-    return FileContent{std::move(*bytes), mtime(job->record, view)};
-  }
-  Result<FileStat> stat() const override {
-    auto job = lookup_(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    LogView view = logs_.log_view(id_);
-    return FileStat{view.size, mtime(job->record, view), 0444};
-  }
-  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
-    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "the log is read-only");
-    auto job = lookup_(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    if (!logs_.log_view(id_).complete) logs_.refresh_for_open(job->record);
-    const LogView view = logs_.log_view(id_);
-    return std::unique_ptr<OpenFile>(std::make_unique<JobLogOpenFile>(logs_, id_, view.complete || !view.rewritten));
-  }
-  // Deliberately 0 while the log may grow (see the header): every stat, and
-  // every read past the size the kernel knows, asks for the current size.
-  std::chrono::milliseconds attr_ttl() const override {
-    return logs_.log_view(id_).complete ? kStaticAttrTtl : std::chrono::milliseconds(0);
-  }
-
- private:
-  static WallTime mtime(const backend::JobRecord& job, const LogView& view) {
-    return std::max(job.submitted_at, view.mtime);
-  }
-
-  JobLookup lookup_;
-  JobLogSource& logs_;
-  std::string id_;
-};
-
-class JobLinksFile final : public FileNode {
- public:
-  JobLinksFile(JobLookup lookup, JobLogSource& logs, std::string id)
-      : lookup_(std::move(lookup)), logs_(logs), id_(std::move(id)) {}
-  Result<FileContent> content() const override {
-    auto job = lookup_(id_);
-    if (!job) return make_error(Errc::kNotFound, "job " + id_ + " is gone");
-    LogView view = logs_.log_view(id_);
-    return FileContent{backend::render_links_text(logs_.tracker_links(id_)), std::max(job->record.submitted_at, view.mtime)};
-  }
-  std::chrono::milliseconds attr_ttl() const override {
-    return logs_.log_view(id_).complete ? kStaticAttrTtl : kDefaultAttrTtl;
-  }
-
- private:
-  JobLookup lookup_;
-  JobLogSource& logs_;
-  std::string id_;
-};
+Error job_gone(const std::string& id) { return make_error(Errc::kNotFound, "job " + id + " is gone"); }
 
 }  // namespace
 
-std::shared_ptr<FileNode> make_job_log_file(JobLookup lookup, JobLogSource& logs, std::string job_id) {
-  return std::make_shared<JobLogFile>(std::move(lookup), logs, std::move(job_id));
+Result<FileContent> JobLogFile::content() const {
+  auto job = source_.job(id_);
+  if (!job) return job_gone(id_);
+  LogView view = logs_.log_view(id_);
+  auto bytes = logs_.read_log(id_, 0, static_cast<std::size_t>(view.size));
+  if (!bytes.ok()) return bytes.error();
+  return FileContent{std::move(*bytes), log_mtime(job->record, view)};
 }
 
-std::shared_ptr<FileNode> make_job_links_file(JobLookup lookup, JobLogSource& logs, std::string job_id) {
-  return std::make_shared<JobLinksFile>(std::move(lookup), logs, std::move(job_id));
+Result<FileStat> JobLogFile::stat() const {
+  auto job = source_.job(id_);
+  if (!job) return job_gone(id_);
+  LogView view = logs_.log_view(id_);
+  return FileStat{view.size, log_mtime(job->record, view), 0444};
+}
+
+Result<std::unique_ptr<OpenFile>> JobLogFile::open(const OpenRequest& request) const {
+  if (request.write || request.truncate) return make_error(Errc::kReadOnly, "the log is read-only");
+  auto job = source_.job(id_);
+  if (!job) return job_gone(id_);
+  if (!logs_.log_view(id_).complete) logs_.refresh_for_open(job->record);
+  const LogView view = logs_.log_view(id_);
+  return std::unique_ptr<OpenFile>(std::make_unique<JobLogOpenFile>(logs_, id_, view.complete || !view.rewritten));
+}
+
+std::chrono::milliseconds JobLogFile::attr_ttl() const {
+  return logs_.log_view(id_).complete ? kStaticAttrTtl : std::chrono::milliseconds(0);
+}
+
+Result<FileContent> JobLinksFile::content() const {
+  auto job = source_.job(id_);
+  if (!job) return job_gone(id_);
+  LogView view = logs_.log_view(id_);
+  return FileContent{backend::render_links_text(logs_.tracker_links(id_)), log_mtime(job->record, view)};
+}
+
+std::chrono::milliseconds JobLinksFile::attr_ttl() const {
+  return logs_.log_view(id_).complete ? kStaticAttrTtl : kDefaultAttrTtl;
 }
 
 }  // namespace mmcfs::fs

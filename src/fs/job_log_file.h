@@ -27,7 +27,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <memory>
 #include <string>
@@ -64,11 +63,39 @@ class JobLogSource {
   virtual void release(const std::string& job_id) = 0;
 };
 
-// Looks a job's summary up (the jobs tree's JobSource::job): nullptr if none.
-// The log files need no texts.
-using JobLookup = std::function<backend::JobSummaryRef(const std::string& id)>;
+class JobSource;  // jobs_tree.h
 
-std::shared_ptr<FileNode> make_job_log_file(JobLookup lookup, JobLogSource& logs, std::string job_id);
-std::shared_ptr<FileNode> make_job_links_file(JobLookup lookup, JobLogSource& logs, std::string job_id);
+// jobs/<id>/log. Made by the job's directory, which owns the id it refers to
+// (and outlives it: the directory hands its files out as parts of itself).
+class JobLogFile final : public FileNode {
+ public:
+  JobLogFile(const JobSource& source, JobLogSource& logs, const std::string& job_id)
+      : source_(source), logs_(logs), id_(job_id) {}
+  Result<FileContent> content() const override;
+  Result<FileStat> stat() const override;
+  Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override;
+  // Deliberately 0 while the log may grow (see the file comment): every
+  // stat, and every read past the size the kernel knows, asks for the size.
+  std::chrono::milliseconds attr_ttl() const override;
+
+ private:
+  const JobSource& source_;
+  JobLogSource& logs_;
+  const std::string& id_;
+};
+
+// jobs/<id>/links (owned like JobLogFile).
+class JobLinksFile final : public FileNode {
+ public:
+  JobLinksFile(const JobSource& source, JobLogSource& logs, const std::string& job_id)
+      : source_(source), logs_(logs), id_(job_id) {}
+  Result<FileContent> content() const override;
+  std::chrono::milliseconds attr_ttl() const override;
+
+ private:
+  const JobSource& source_;
+  JobLogSource& logs_;
+  const std::string& id_;
+};
 
 }  // namespace mmcfs::fs

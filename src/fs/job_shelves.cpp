@@ -9,32 +9,6 @@
 namespace mmcfs::fs {
 namespace {
 
-// A job's directory with ctl added; ctl is made once, with it.
-class JobDirWithCtl final : public DirNode {
- public:
-  JobDirWithCtl(std::shared_ptr<DirNode> inner, JobController& controller, const std::string& id, WallTime mounted_at)
-      : inner_(std::move(inner)), ctl_(make_job_ctl_file(controller, id, mounted_at)) {}
-  std::vector<Child> children() const override {
-    auto out = inner_->children();
-    out.emplace_back("ctl", ctl_);
-    return out;
-  }
-  Result<std::shared_ptr<Node>> child(std::string_view name) const override {
-    if (name == "ctl") return ctl_;
-    return inner_->child(name);
-  }
-  WallTime mtime() const override { return inner_->mtime(); }
-  std::chrono::milliseconds attr_ttl() const override { return inner_->attr_ttl(); }
-  // The listing (the inner one plus ctl) is as stable as the inner one; ctl
-  // itself never is (its bytes change with every request).
-  bool stable() const override { return inner_->stable(); }
-  const DirNode* inner() const { return inner_.get(); }
-
- private:
-  const std::shared_ptr<DirNode> inner_;
-  const std::shared_ptr<Node> ctl_;
-};
-
 class JobShelf final : public DirNode {
  public:
   // `jobs_dir` set: the jobs/ shelf over it; null: the archive/ shelf.
@@ -44,53 +18,31 @@ class JobShelf final : public DirNode {
   bool is_archive() const { return jobs_dir_ == nullptr; }
   const char* shelf_name() const { return is_archive() ? "archive" : "jobs"; }
 
-  // The listings are asked for before taking mu_ (which guards only dirs_).
+  // jobs/ is the jobs tree's directory (its job directories have ctl);
+  // archive/ lists the archived jobs. The controller is asked before taking
+  // mu_ (which guards only dirs_).
   std::vector<Child> children() const override {
-    std::vector<Child> inner;
-    std::vector<std::string> archived;
-    if (is_archive()) {
-      archived = controller_.archived_jobs();
-    } else {
-      inner = jobs_dir_->children();
-    }
+    if (!is_archive()) return jobs_dir_->children();
+    std::vector<std::string> archived = controller_.archived_jobs();
     std::vector<Child> out;
+    out.reserve(archived.size());
     std::lock_guard lock(mu_);
-    std::map<std::string, std::shared_ptr<JobDirWithCtl>, std::less<>> listed;  // the next dirs_
-    if (is_archive()) {
-      for (const auto& id : archived) {
-        auto dir = wrap_locked(id, nullptr);
-        listed.emplace(id, dir);
-        out.emplace_back(id, std::move(dir));
-      }
-    } else {
-      for (auto& [name, node] : inner) {
-        auto dir = std::dynamic_pointer_cast<DirNode>(node);
-        if (!dir) {
-          out.emplace_back(name, std::move(node));
-          continue;
-        }
-        auto wrapped = wrap_locked(name, std::move(dir));
-        listed.emplace(name, wrapped);
-        out.emplace_back(name, std::move(wrapped));
-      }
+    std::map<std::string, std::shared_ptr<DirNode>, std::less<>> listed;  // the next dirs_
+    for (const auto& id : archived) {
+      auto dir = archived_dir_locked(id);
+      listed.emplace(id, dir);
+      out.emplace_back(id, std::move(dir));
     }
-    dirs_ = std::move(listed);  // jobs that left this shelf: forget their nodes
+    dirs_ = std::move(listed);  // jobs that left archive/: forget their nodes
     return out;
   }
 
   Result<std::shared_ptr<Node>> child(std::string_view name) const override {
-    if (!is_archive()) {
-      auto node = jobs_dir_->child(name);
-      if (!node.ok()) return node.error();
-      auto dir = std::dynamic_pointer_cast<DirNode>(*node);
-      if (!dir) return *node;
-      std::lock_guard lock(mu_);
-      return std::shared_ptr<Node>(wrap_locked(std::string(name), std::move(dir)));
-    }
+    if (!is_archive()) return jobs_dir_->child(name);
     auto job = source_.job(std::string(name));
     if (!job || !job->record.archived) return make_error(Errc::kNotFound, "no archived job " + std::string(name));
     std::lock_guard lock(mu_);
-    return std::shared_ptr<Node>(wrap_locked(job->record.id, nullptr));
+    return std::shared_ptr<Node>(archived_dir_locked(job->record.id));
   }
 
   WallTime mtime() const override { return is_archive() ? mounted_at_ : jobs_dir_->mtime(); }
@@ -121,16 +73,12 @@ class JobShelf final : public DirNode {
   }
 
  private:
-  // The job's directory with ctl, made once and kept (so that a lookup or
-  // listing allocates nothing, and the kernel-facing nodes stay the same).
-  // jobs/: over `inner`, the jobs tree's directory (it keeps one per job);
-  // kept while the jobs tree hands out that same node. archive/ (`inner`
-  // null): over a job directory made here, kept while the job stays archived.
-  std::shared_ptr<JobDirWithCtl> wrap_locked(const std::string& id, std::shared_ptr<DirNode> inner) const {
+  // An archived job's directory (with ctl), made once and kept while the
+  // job stays archived (so that a listing or lookup allocates nothing).
+  std::shared_ptr<DirNode> archived_dir_locked(const std::string& id) const {
     auto it = dirs_.find(id);
-    if (it != dirs_.end() && (inner == nullptr || it->second->inner() == inner.get())) return it->second;
-    if (inner == nullptr) inner = make_job_dir(source_, id);
-    auto made = std::make_shared<JobDirWithCtl>(std::move(inner), controller_, id, mounted_at_);
+    if (it != dirs_.end()) return it->second;
+    auto made = make_job_dir(source_, id, &controller_, mounted_at_);
     dirs_[id] = made;
     return made;
   }
@@ -140,14 +88,13 @@ class JobShelf final : public DirNode {
   JobController& controller_;
   const WallTime mounted_at_;
   mutable std::mutex mu_;
-  mutable std::map<std::string, std::shared_ptr<JobDirWithCtl>, std::less<>> dirs_;  // GUARDED_BY(mu_), by id
+  mutable std::map<std::string, std::shared_ptr<DirNode>, std::less<>> dirs_;  // GUARDED_BY(mu_): archive/ only
 };
 
 }  // namespace
 
-std::shared_ptr<DirNode> make_jobs_shelf(std::shared_ptr<DirNode> jobs_dir, JobSource& source,
-                                         JobController& controller, WallTime mounted_at) {
-  return std::make_shared<JobShelf>(std::move(jobs_dir), source, controller, mounted_at);
+std::shared_ptr<DirNode> make_jobs_shelf(JobSource& source, JobController& controller, WallTime mounted_at) {
+  return std::make_shared<JobShelf>(make_jobs_dir(source, mounted_at, &controller), source, controller, mounted_at);
 }
 
 std::shared_ptr<DirNode> make_archive_shelf(JobSource& source, JobController& controller, WallTime mounted_at) {

@@ -15,11 +15,11 @@
 // Other directories moving things into a shelf get their own refusal
 // (EROFS, or EXDEV from new/, whose copy then fails with EROFS).
 //
-// The jobs shelf wraps the directory of jobs_tree.h (its listing and
-// lookups), adding ctl to each job's directory and the mv; the archive shelf
-// lists the controller's archived jobs with the same files. Each shelf keeps
-// one wrapped directory (and one ctl) per job it lists, like the jobs tree
-// keeps its nodes: a listing or lookup allocates nothing for a known job.
+// The jobs shelf is the directory of jobs_tree.h made with the controller
+// (so each job's directory has ctl), plus the mv; the archive shelf lists
+// the controller's archived jobs with the same files, keeping one directory
+// per archived job as the jobs tree keeps its own: a listing or lookup
+// allocates nothing for a known job.
 //
 // Thread rules: as the nodes they wrap; a shelf's own mutex guards only its
 // kept directories; the controller and the wrapped listing are called with
@@ -35,9 +35,9 @@
 
 namespace mmcfs::fs {
 
-// jobs/: `jobs_dir` (from make_jobs_dir) plus ctl files and mv to archive/.
-std::shared_ptr<DirNode> make_jobs_shelf(std::shared_ptr<DirNode> jobs_dir, JobSource& source,
-                                         JobController& controller, WallTime mounted_at);
+// jobs/: the jobs tree (make_jobs_dir, with ctl in every job's directory)
+// plus mv to archive/.
+std::shared_ptr<DirNode> make_jobs_shelf(JobSource& source, JobController& controller, WallTime mounted_at);
 // archive/: the archived jobs.
 std::shared_ptr<DirNode> make_archive_shelf(JobSource& source, JobController& controller, WallTime mounted_at);
 

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -55,6 +56,28 @@ Error job_gone(const std::string& id) { return make_error(Errc::kNotFound, "job 
 
 bool is_final(const backend::JobSummary& summary) { return backend::job_state::is_final(summary.record.state); }
 
+// What every file of one job's directory shares: the source, the job's id,
+// and one mutex for the files' remembered sizes (one per job, not per file:
+// with 10,000 jobs every byte per job counts).
+struct JobContext {
+  JobSource& source;
+  const std::string id;
+  mutable std::mutex mu;
+
+  backend::JobSummaryRef summary() const { return source.job(id); }
+};
+
+// A size rendered once per version of a job's record (an update makes a new
+// summary) and, for info.json, of its tracker links.
+struct RememberedSize {
+  std::weak_ptr<const backend::JobSummary> sized_for;
+  std::uint64_t size = 0;
+
+  bool holds_for(const backend::JobSummaryRef& summary) const {
+    return !sized_for.owner_before(summary) && !summary.owner_before(sized_for) && !sized_for.expired();
+  }
+};
+
 // One of a job's rendered files that shows only the record (launch.yaml,
 // script, command).
 struct JobFileKind {
@@ -66,27 +89,24 @@ struct JobFileKind {
 
 class JobFile final : public FileNode {
  public:
-  JobFile(JobSource& source, std::shared_ptr<const std::string> id, const JobFileKind& kind)
-      : source_(source), id_(std::move(id)), kind_(kind) {}
+  JobFile(const JobContext& job, const JobFileKind& kind) : job_(job), kind_(kind) {}
   Result<FileContent> content() const override {
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
+    auto summary = job_.summary();
+    if (!summary) return job_gone(job_.id);
     auto text = render(*summary);
     if (!text.ok()) return text.error();
     remember_size(summary, text->size());
     return FileContent{std::move(*text), summary->record.updated_at};
   }
   // The size without reading the texts: known from the summary, or rendered
-  // once per version of the record (an update makes a new summary).
+  // once per version of the record.
   Result<FileStat> stat() const override {
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
+    auto summary = job_.summary();
+    if (!summary) return job_gone(job_.id);
     if (kind_.known_size != nullptr) return FileStat{kind_.known_size(*summary), summary->record.updated_at, 0444};
     {
-      std::lock_guard lock(mu_);
-      if (!sized_for_.owner_before(summary) && !summary.owner_before(sized_for_) && !sized_for_.expired()) {
-        return FileStat{size_, summary->record.updated_at, 0444};
-      }
+      std::lock_guard lock(job_.mu);
+      if (sized_.holds_for(summary)) return FileStat{sized_.size, summary->record.updated_at, 0444};
     }
     auto text = render(*summary);
     if (!text.ok()) return text.error();
@@ -94,34 +114,30 @@ class JobFile final : public FileNode {
     return FileStat{text->size(), summary->record.updated_at, 0444};
   }
   std::chrono::milliseconds attr_ttl() const override {
-    auto summary = source_.job(*id_);
+    auto summary = job_.summary();
     return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
   }
   bool stable() const override {
-    auto summary = source_.job(*id_);
+    auto summary = job_.summary();
     return summary && is_final(*summary);
   }
 
  private:
   Result<std::string> render(const backend::JobSummary& summary) const {
     if (!kind_.needs_texts) return kind_.render(summary.record);
-    auto whole = source_.job_record(*id_);
-    if (!whole) return job_gone(*id_);
+    auto whole = job_.source.job_record(job_.id);
+    if (!whole) return job_gone(job_.id);
     return kind_.render(*whole);
   }
   void remember_size(const backend::JobSummaryRef& summary, std::uint64_t size) const {
     if (kind_.known_size != nullptr) return;
-    std::lock_guard lock(mu_);
-    sized_for_ = summary;
-    size_ = size;
+    std::lock_guard lock(job_.mu);
+    sized_ = RememberedSize{summary, size};
   }
 
-  JobSource& source_;
-  const std::shared_ptr<const std::string> id_;
+  const JobContext& job_;
   const JobFileKind& kind_;
-  mutable std::mutex mu_;
-  mutable std::weak_ptr<const backend::JobSummary> sized_for_;  // GUARDED_BY(mu_)
-  mutable std::uint64_t size_ = 0;                              // GUARDED_BY(mu_)
+  mutable RememberedSize sized_;  // GUARDED_BY(job_.mu)
 };
 
 const JobFileKind kLaunchFile{[](const JobRecord& j) { return render_recorded_launch(j); }, true, nullptr};
@@ -141,35 +157,33 @@ const JobFileKind kCommandFile{[](const JobRecord& j) { return j.command.empty()
 class JobStateFile final : public FileNode {
  public:
   using Render = std::string (*)(const JobSource&, const JobRecord&);
-  JobStateFile(JobSource& source, std::shared_ptr<const std::string> id, const char* name, Render render)
-      : source_(source), id_(std::move(id)), name_(name), render_(render) {}
+  JobStateFile(const JobContext& job, const char* name, Render render) : job_(job), name_(name), render_(render) {}
   Result<FileContent> content() const override {
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
+    auto summary = job_.summary();
+    if (!summary) return job_gone(job_.id);
     const JobRecord& job = summary->record;
-    return FileContent{render_(source_, job), backend::status_time(job)};
+    return FileContent{render_(job_.source, job), backend::status_time(job)};
   }
   Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
     if (request.write || request.truncate) {
-      return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/" + name_ + " is read-only");
+      return make_error(Errc::kReadOnly, "jobs/" + job_.id + "/" + name_ + " is read-only");
     }
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
+    auto summary = job_.summary();
+    if (!summary) return job_gone(job_.id);
     return std::unique_ptr<OpenFile>(
-        std::make_unique<SnapshotOpenFile>(render_(source_, summary->record), !is_final(*summary)));
+        std::make_unique<SnapshotOpenFile>(render_(job_.source, summary->record), !is_final(*summary)));
   }
   std::chrono::milliseconds attr_ttl() const override {
-    auto summary = source_.job(*id_);
+    auto summary = job_.summary();
     return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
   }
   bool stable() const override {
-    auto summary = source_.job(*id_);
+    auto summary = job_.summary();
     return summary && is_final(*summary);
   }
 
  private:
-  JobSource& source_;
-  const std::shared_ptr<const std::string> id_;
+  const JobContext& job_;
   const char* const name_;
   const Render render_;
 };
@@ -189,27 +203,24 @@ std::string runs_text(const JobSource& source, const JobRecord& sweep) {
 // its log complete (no more links).
 class JobInfoFile final : public FileNode {
  public:
-  JobInfoFile(JobSource& source, std::shared_ptr<const std::string> id) : source_(source), id_(std::move(id)) {}
+  explicit JobInfoFile(const JobContext& job) : job_(job) {}
   Result<FileContent> content() const override {
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
-    auto links = source_.logs().tracker_links(*id_);
+    auto summary = job_.summary();
+    if (!summary) return job_gone(job_.id);
+    auto links = job_.source.logs().tracker_links(job_.id);
     auto text = render(links);
     if (!text.ok()) return text.error();
     remember_size(summary, std::move(links), text->size());
     return FileContent{std::move(*text), backend::status_time(summary->record)};
   }
   Result<FileStat> stat() const override {
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
-    auto links = source_.logs().tracker_links(*id_);
+    auto summary = job_.summary();
+    if (!summary) return job_gone(job_.id);
+    auto links = job_.source.logs().tracker_links(job_.id);
     const WallTime mtime = backend::status_time(summary->record);
     {
-      std::lock_guard lock(mu_);
-      if (!sized_for_.owner_before(summary) && !summary.owner_before(sized_for_) && !sized_for_.expired() &&
-          links == sized_links_) {
-        return FileStat{size_, mtime, 0444};
-      }
+      std::lock_guard lock(job_.mu);
+      if (sized_.holds_for(summary) && links == sized_links_) return FileStat{sized_.size, mtime, 0444};
     }
     auto text = render(links);
     if (!text.ok()) return text.error();
@@ -223,123 +234,147 @@ class JobInfoFile final : public FileNode {
   // to a size it cached up to a second ago (readdirplus hands sizes out
   // with every listing).
   Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override {
-    if (request.write || request.truncate) return make_error(Errc::kReadOnly, "jobs/" + *id_ + "/info.json is read-only");
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
-    auto text = render(source_.logs().tracker_links(*id_));
+    if (request.write || request.truncate) {
+      return make_error(Errc::kReadOnly, "jobs/" + job_.id + "/info.json is read-only");
+    }
+    auto summary = job_.summary();
+    if (!summary) return job_gone(job_.id);
+    auto text = render(job_.source.logs().tracker_links(job_.id));
     if (!text.ok()) return text.error();
     return std::unique_ptr<OpenFile>(std::make_unique<SnapshotOpenFile>(std::move(*text), !is_final(*summary)));
   }
   std::chrono::milliseconds attr_ttl() const override { return stable() ? kStaticAttrTtl : kDefaultAttrTtl; }
   bool stable() const override {
-    auto summary = source_.job(*id_);
-    return summary && is_final(*summary) && source_.logs().log_view(*id_).complete;
+    auto summary = job_.summary();
+    return summary && is_final(*summary) && job_.source.logs().log_view(job_.id).complete;
   }
 
  private:
   Result<std::string> render(const std::vector<backend::TrackerLink>& links) const {
-    auto whole = source_.job_record(*id_);
-    if (!whole) return job_gone(*id_);
+    auto whole = job_.source.job_record(job_.id);
+    if (!whole) return job_gone(job_.id);
     return render_job_info(*whole, links);
   }
   void remember_size(const backend::JobSummaryRef& summary, std::vector<backend::TrackerLink> links,
                      std::uint64_t size) const {
-    std::lock_guard lock(mu_);
-    sized_for_ = summary;
+    std::lock_guard lock(job_.mu);
+    sized_ = RememberedSize{summary, size};
     sized_links_ = std::move(links);
-    size_ = size;
   }
 
-  JobSource& source_;
-  const std::shared_ptr<const std::string> id_;
-  mutable std::mutex mu_;
-  mutable std::weak_ptr<const backend::JobSummary> sized_for_;  // GUARDED_BY(mu_)
-  mutable std::vector<backend::TrackerLink> sized_links_;       // GUARDED_BY(mu_)
-  mutable std::uint64_t size_ = 0;                              // GUARDED_BY(mu_)
+  const JobContext& job_;
+  mutable RememberedSize sized_;                           // GUARDED_BY(job_.mu)
+  mutable std::vector<backend::TrackerLink> sized_links_;  // GUARDED_BY(job_.mu)
 };
 
 // jobs/<id>.<n>/sweep: the sweep a run belongs to (never changes).
 class SweepOfRunFile final : public FileNode {
  public:
-  SweepOfRunFile(JobSource& source, std::shared_ptr<const std::string> id, std::string sweep)
-      : source_(source), id_(std::move(id)), sweep_(std::move(sweep)) {}
+  explicit SweepOfRunFile(const JobContext& job) : job_(job) {}
   Result<FileContent> content() const override {
-    auto summary = source_.job(*id_);
-    if (!summary) return job_gone(*id_);
-    return FileContent{sweep_ + "\n", summary->record.submitted_at};
+    auto summary = job_.summary();
+    if (!summary) return job_gone(job_.id);
+    return FileContent{backend::sweep_of(job_.id) + "\n", summary->record.submitted_at};
   }
   std::chrono::milliseconds attr_ttl() const override { return kStaticAttrTtl; }
   bool stable() const override { return true; }
 
  private:
-  JobSource& source_;
-  const std::shared_ptr<const std::string> id_;
-  const std::string sweep_;
+  const JobContext& job_;
 };
 
-// jobs/<id>/: its files are made once, with the directory.
-class JobDir final : public DirNode {
+// jobs/<id>/: the directory and its files in ONE object. The files are
+// members, handed out as aliasing shared_ptrs that keep the whole directory
+// alive, so a job costs one allocation however many files it shows (with
+// 10,000 jobs walked, per-file nodes and their control blocks were most of
+// the mount's memory). Made once per job and kept.
+class JobDir final : public DirNode, public std::enable_shared_from_this<JobDir> {
  public:
-  JobDir(JobSource& source, const std::string& id) : source_(source), id_(std::make_shared<const std::string>(id)) {
-    JobLookup lookup = [&source = source_](const std::string& job_id) { return source.job(job_id); };
-    children_ = {
-        {"status", std::make_shared<JobStateFile>(source_, id_, "status", status_text)},
-        {"info.json", std::make_shared<JobInfoFile>(source_, id_)},
-        {"launch.yaml", std::make_shared<JobFile>(source_, id_, kLaunchFile)},
-        {"script", std::make_shared<JobFile>(source_, id_, kScriptFile)},
-        {"command", std::make_shared<JobFile>(source_, id_, kCommandFile)},
-        {"log", make_job_log_file(lookup, source_.logs(), id)},
-        {"links", make_job_links_file(lookup, source_.logs(), id)},
-    };
-    // Sweeps: a run names its sweep; a sweep lists its runs (once it has any).
-    const std::string sweep = backend::sweep_of(id);
-    if (!sweep.empty()) {
-      children_.emplace_back("sweep", std::make_shared<SweepOfRunFile>(source_, id_, sweep));
-    } else {
-      runs_ = std::make_shared<JobStateFile>(source_, id_, "runs", runs_text);
-    }
+  JobDir(JobSource& source, const std::string& id, JobController* controller, WallTime mounted_at)
+      : job_{source, id, {}},
+        status_(job_, "status", status_text),
+        info_(job_),
+        launch_(job_, kLaunchFile),
+        script_(job_, kScriptFile),
+        command_(job_, kCommandFile),
+        log_(source, source.logs(), job_.id),
+        links_(source, source.logs(), job_.id),
+        is_run_(!backend::sweep_of(id).empty()),
+        sweep_(job_),
+        runs_(job_, "runs", runs_text) {
+    if (controller != nullptr) ctl_.emplace(*controller, job_.id, mounted_at);
   }
   std::vector<Child> children() const override {
-    if (!has_runs()) return children_;
-    std::vector<Child> out = children_;
-    out.emplace_back("runs", runs_);
+    std::vector<Child> out;
+    out.reserve(10);
+    for (const auto& [name, file] : files()) {
+      if (file != nullptr) out.emplace_back(name, part(file));
+    }
     return out;
   }
   Result<std::shared_ptr<Node>> child(std::string_view name) const override {
-    for (const auto& [child_name, node] : children_) {
-      if (child_name == name) return node;
+    for (const auto& [file_name, file] : files()) {
+      if (file_name == name && file != nullptr) return part(file);
     }
-    if (name == "runs" && has_runs()) return std::shared_ptr<Node>(runs_);
     return make_error(Errc::kNotFound, std::string(name));
   }
   WallTime mtime() const override {
-    auto job = source_.job(*id_);
+    auto job = job_.summary();
     return job ? job->record.submitted_at : WallTime{};
   }
   // A finished job's directory never changes (its listing is fixed; the
   // files say for themselves whether their bytes may): long lifetimes,
   // cached listing.
   std::chrono::milliseconds attr_ttl() const override {
-    auto job = source_.job(*id_);
+    auto job = job_.summary();
     return job ? ttl_for(job->record) : kDefaultAttrTtl;
   }
   bool stable() const override {
-    auto job = source_.job(*id_);
+    auto job = job_.summary();
     return job && is_final(*job);
   }
 
  private:
-  bool has_runs() const { return runs_ != nullptr && source_.job(*id_ + ".0") != nullptr; }
+  using Entry = std::pair<const char*, const FileNode*>;
+  // The files in listing order; null where this job has none: a run names
+  // its sweep, a sweep lists its runs (once it has any), ctl only on a
+  // shelf.
+  std::array<Entry, 9> files() const {
+    const FileNode* sweep_or_runs = is_run_ ? static_cast<const FileNode*>(&sweep_) : has_runs() ? &runs_ : nullptr;
+    return {{{"status", &status_},
+             {"info.json", &info_},
+             {"launch.yaml", &launch_},
+             {"script", &script_},
+             {"command", &command_},
+             {"log", &log_},
+             {"links", &links_},
+             {is_run_ ? "sweep" : "runs", sweep_or_runs},
+             {"ctl", ctl_ ? &*ctl_ : nullptr}}};
+  }
+  std::shared_ptr<Node> part(const FileNode* file) const {
+    // The directory is only ever made by make_shared (below), and the
+    // files are its (non-const) parts: the Namespace holds every node as
+    // mutable (ctl accepts attribute changes).
+    return std::shared_ptr<Node>(std::const_pointer_cast<JobDir>(shared_from_this()), const_cast<FileNode*>(file));
+  }
+  bool has_runs() const { return job_.source.job(job_.id + ".0") != nullptr; }
 
-  JobSource& source_;
-  const std::shared_ptr<const std::string> id_;
-  std::vector<Child> children_;
-  std::shared_ptr<JobStateFile> runs_;  // a sweep's runs file; null for a run
+  const JobContext job_;
+  JobStateFile status_;
+  JobInfoFile info_;
+  JobFile launch_, script_, command_;
+  JobLogFile log_;
+  JobLinksFile links_;
+  const bool is_run_;
+  SweepOfRunFile sweep_;  // shown by a run
+  JobStateFile runs_;     // shown by a sweep
+  std::optional<JobCtlFile> ctl_;
 };
 
 class JobsDir final : public DirNode {
  public:
-  JobsDir(JobSource& source, WallTime mounted_at) : source_(source), mounted_at_(mounted_at) {}
+  JobsDir(JobSource& source, WallTime mounted_at, JobController* controller)
+      : source_(source), mounted_at_(mounted_at), controller_(controller) {}
   std::vector<Child> children() const override {
     auto jobs = source_.jobs();
     std::vector<Child> out;
@@ -363,12 +398,13 @@ class JobsDir final : public DirNode {
  private:
   std::shared_ptr<JobDir> dir_locked(const std::string& id) const {
     auto it = dirs_.find(id);
-    if (it == dirs_.end()) it = dirs_.emplace(id, std::make_shared<JobDir>(source_, id)).first;
+    if (it == dirs_.end()) it = dirs_.emplace(id, std::make_shared<JobDir>(source_, id, controller_, mounted_at_)).first;
     return it->second;
   }
 
   JobSource& source_;
-  WallTime mounted_at_;
+  const WallTime mounted_at_;
+  JobController* const controller_;
   mutable std::mutex mu_;
   mutable std::map<std::string, std::shared_ptr<JobDir>, std::less<>> dirs_;  // GUARDED_BY(mu_)
 };
@@ -440,12 +476,13 @@ std::string render_recorded_launch(const JobRecord& job) {
   return text + fmt::format("# mmcfs: job {}, ran at commit {}\n", job.id, job.commit);
 }
 
-std::shared_ptr<DirNode> make_job_dir(JobSource& source, const std::string& id) {
-  return std::make_shared<JobDir>(source, id);
+std::shared_ptr<DirNode> make_job_dir(JobSource& source, const std::string& id, JobController* controller,
+                                      WallTime mounted_at) {
+  return std::make_shared<JobDir>(source, id, controller, mounted_at);
 }
 
-std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at) {
-  return std::make_shared<JobsDir>(source, mounted_at);
+std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at, JobController* controller) {
+  return std::make_shared<JobsDir>(source, mounted_at, controller);
 }
 
 }  // namespace mmcfs::fs

@@ -18,7 +18,7 @@
 // rendering, or rendered once per version of the record and of its links).
 // Finished jobs' files never change (long attribute lifetimes, kernel
 // caching); active jobs' are short. Each job's directory and files are
-// built once and kept.
+// built once, as one object, and kept.
 //
 // Thread rules: nodes are safe from any FUSE thread if the source is.
 #pragma once
@@ -30,6 +30,7 @@
 
 #include "backend/job_store.h"
 #include "common/clock.h"
+#include "fs/job_ctl_file.h"
 #include "fs/job_log_file.h"
 #include "fs/node.h"
 
@@ -54,9 +55,12 @@ class JobSource {
   virtual JobLogSource& logs() = 0;
 };
 
-std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at);
+// jobs/. With a controller, every job's directory also has its ctl
+// (job_ctl_file.h; mounted_at is ctl's mtime before any action).
+std::shared_ptr<DirNode> make_jobs_dir(JobSource& source, WallTime mounted_at, JobController* controller = nullptr);
 // One job's directory (archived or not; archive/ lists them too).
-std::shared_ptr<DirNode> make_job_dir(JobSource& source, const std::string& id);
+std::shared_ptr<DirNode> make_job_dir(JobSource& source, const std::string& id, JobController* controller = nullptr,
+                                      WallTime mounted_at = {});
 
 // The one-line status ("RUNNING", "PENDING (Resources)", "FAILED exit 3"),
 // with `note` (JobSource::status_note) after the reason:
