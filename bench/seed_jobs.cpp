@@ -14,11 +14,20 @@
 // projects. SLURM ids start at 700000 so they never match a real job on the
 // test clusters. All inserts share one SQLite transaction (seconds for 10k).
 //
+// A finished job's log is local and complete in a store that has run for a
+// while (the log follower fetched it when the job ended), so each final job
+// also gets <state>/logs/<id>.log (a short training log, ~1.5 KB, with a
+// WandB run URL in every third one), its completeness marker and its
+// tracker-link sidecar, in the formats LogCache and TrackerLinkIndex write.
+// Active jobs have no local log yet.
+//
 // Thread rules: single-threaded.
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -74,6 +83,29 @@ Outcome outcome_of(int i) {
 
 }  // namespace
 
+// What the log follower leaves for a finished job: the log, the marker
+// saying it is complete at its size, and the links found in it.
+bool write_complete_log(const std::string& dir, const backend::JobRecord& job, int i) {
+  std::string log = fmt::format("+ cd /scratch/mmcfs/{}\n+ python train.py\n", job.id);
+  std::string links;
+  if (i % 3 == 0) {
+    const std::string url = fmt::format("https://wandb.ai/lab/{}/runs/{:08x}", job.project, 0x5eed0000u + i);
+    log += "wandb: View run at " + url + "\n";
+    links = "wandb " + url + "\n";
+  }
+  for (int epoch = 1; epoch <= 12; ++epoch) {
+    log += fmt::format("epoch {:3d} step {:6d} loss {:.4f} lr 3.0e-04 grad_norm {:.3f} 612 samples/s\n", epoch,
+                       epoch * 1000, 2.0 / (epoch + 1) + (i % 7) * 0.01, 1.0 + (i % 5) * 0.1);
+  }
+  if (job.exit_code && *job.exit_code != 0) log += "Traceback (most recent call last):\nRuntimeError: stopped\n";
+  const std::string base = dir + "/" + job.id;
+  std::ofstream(base + ".log", std::ios::binary) << log;
+  std::ofstream(base + ".log.complete") << log.size() << "\n";
+  std::ofstream out(base + ".links");
+  out << "mmcfs-links 1\nscanned " << log.size() << "\n" << links;
+  return static_cast<bool>(out.flush());
+}
+
 int main(int argc, char** argv) {
   std::string state_dir;
   int count = 10000;
@@ -104,6 +136,9 @@ int main(int argc, char** argv) {
   if (state_dir.empty()) usage("--state DIR is required");
   if (clusters.empty() || projects.empty()) usage("--clusters and --projects need at least one name");
 
+  const std::string logs_dir = state_dir + "/logs";  // where mmcfs keeps job logs (MountService)
+  std::error_code ec;
+  std::filesystem::create_directories(logs_dir, ec);
   auto db = backend::StateStore::open(state_dir);
   if (!db.ok()) {
     std::fprintf(stderr, "mmcfs_seed_jobs: %s\n", db.error().describe().c_str());
@@ -182,6 +217,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     clock.advance(std::chrono::minutes(1));
+    if (backend::job_state::is_final(job.state) && !write_complete_log(logs_dir, job, i)) {
+      std::fprintf(stderr, "mmcfs_seed_jobs: cannot write logs in %s\n", logs_dir.c_str());
+      return 1;
+    }
   }
   for (const auto& project : projects) {
     auto last = (*store)->list_project(project);

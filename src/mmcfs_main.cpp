@@ -154,7 +154,10 @@ int main(int argc, char** argv) {
   }
   // No threads exist yet: the adapter may daemonise (fork) before on_mounted.
   fs::FuseAdapter adapter((*service)->ns());
-  (*service)->set_invalidator([&adapter](fs::InodeId ino) { adapter.invalidate(ino); });
+  (*service)->set_invalidator([&adapter](fs::InodeId ino) { adapter.invalidate(ino); },
+                              [&adapter](fs::InodeId parent, const std::string& name) {
+                                adapter.invalidate_entry(parent, name);
+                              });
   int rc = adapter.run(args.fuse, [&service] { (*service)->start(); });
   (*service)->stop();
   return rc;

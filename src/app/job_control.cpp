@@ -25,11 +25,11 @@ std::string one_line(std::string s) {
 }  // namespace
 
 JobControl::JobControl(backend::JobStore& jobs, const Clock& clock, std::map<std::string, Cluster> clusters,
-                       OnMoved on_moved, std::chrono::milliseconds refresh_bound)
+                       OnChanged on_changed, std::chrono::milliseconds refresh_bound)
     : jobs_(jobs),
       clock_(clock),
       clusters_(std::move(clusters)),
-      on_moved_(std::move(on_moved)),
+      on_changed_(std::move(on_changed)),
       refresh_bound_(refresh_bound) {}
 
 Status JobControl::control(const std::string& job_id, const std::string& word) {
@@ -148,7 +148,7 @@ Status JobControl::set_archived(const std::string& job_id, bool archived) {
   Status s = done(job_id, request,
                   archived ? "archived: listed in archive/ only, every file kept (back: mv archive/" + job_id + " jobs/)"
                            : "back in jobs/");
-  if (on_moved_) on_moved_(job_id);
+  if (on_changed_) on_changed_(job_id, /*moved=*/true);
   return s;
 }
 
@@ -183,10 +183,13 @@ Status JobControl::refused(const std::string& job_id, const std::string& request
 }
 
 void JobControl::remember(const std::string& job_id, fs::ControlOutcome outcome) {
-  std::lock_guard lock(mu_);
-  auto& recent = outcomes_[job_id];
-  recent.push_back(std::move(outcome));
-  while (recent.size() > kRecentOutcomes) recent.pop_front();
+  {
+    std::lock_guard lock(mu_);
+    auto& recent = outcomes_[job_id];
+    recent.push_back(std::move(outcome));
+    while (recent.size() > kRecentOutcomes) recent.pop_front();
+  }
+  if (on_changed_) on_changed_(job_id, /*moved=*/false);
 }
 
 }  // namespace mmcfs::app

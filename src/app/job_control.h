@@ -45,10 +45,12 @@ class JobControl final : public fs::JobController {
     std::shared_ptr<backend::Remote> remote;
     JobPollLoop* poller = nullptr;  // owned by the caller; outlives this
   };
-  // Called after a job moved between jobs/ and archive/ (to drop caches).
-  using OnMoved = std::function<void(const std::string& job_id)>;
+  // Called (with no lock held) after a job's ctl text changed (an outcome
+  // was remembered; moved false) and after it moved between jobs/ and
+  // archive/ (moved true), so that the mount drops what the kernel cached.
+  using OnChanged = std::function<void(const std::string& job_id, bool moved)>;
 
-  JobControl(backend::JobStore& jobs, const Clock& clock, std::map<std::string, Cluster> clusters, OnMoved on_moved,
+  JobControl(backend::JobStore& jobs, const Clock& clock, std::map<std::string, Cluster> clusters, OnChanged on_changed,
              std::chrono::milliseconds refresh_bound = kRefreshBound);
 
   Status control(const std::string& job_id, const std::string& word) override;
@@ -74,7 +76,7 @@ class JobControl final : public fs::JobController {
   backend::JobStore& jobs_;
   const Clock& clock_;
   const std::map<std::string, Cluster> clusters_;
-  const OnMoved on_moved_;
+  const OnChanged on_changed_;
   const std::chrono::milliseconds refresh_bound_;
 
   mutable std::mutex mu_;

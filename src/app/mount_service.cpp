@@ -111,9 +111,9 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
     controlled.emplace(cluster.name, JobControl::Cluster{cluster, s.remotes_.at(cluster.name),
                                                          s.pollers_.at(cluster.name).get()});
   }
-  s.control_ = std::make_unique<JobControl>(*s.jobs_, clock, std::move(controlled), [raw = &s](const std::string&) {
-    raw->invalidate_paths({"jobs", "archive", "projects"});
-  });
+  s.control_ = std::make_unique<JobControl>(
+      *s.jobs_, clock, std::move(controlled),
+      [raw = &s](const std::string& id, bool moved) { raw->invalidate_controlled(id, moved); });
 
   fs::TreeOptions tree{s.config_.path, options.state_dir, clock.now(), {}};
   tree.more.emplace_back("projects", fs::make_projects_dir(s, tree.mounted_at));
@@ -131,7 +131,10 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
 
 MountService::~MountService() { stop(); }
 
-void MountService::set_invalidator(Invalidator invalidator) { invalidator_ = std::move(invalidator); }
+void MountService::set_invalidator(Invalidator invalidator, EntryInvalidator entries) {
+  invalidator_ = std::move(invalidator);
+  entry_invalidator_ = std::move(entries);
+}
 
 void MountService::start() {
   if (!jobs_->in_state(backend::job_state::kSubmitting).empty()) {
@@ -186,6 +189,31 @@ void MountService::invalidate_jobs(const std::vector<std::string>& job_ids) {
   for (const auto& id : job_ids) {
     for (fs::InodeId ino : ns_->known_inodes_under("jobs/" + id)) invalidator_(ino);
   }
+}
+
+void MountService::invalidate_controlled(const std::string& job_id, bool moved) {
+  if (!invalidator_ || !ns_) return;
+  if (!moved) {
+    // ctl keeps long attribute lifetimes (it is read with direct I/O); its
+    // size and mtime change with each outcome.
+    for (const char* shelf : {"jobs/", "archive/"}) {
+      if (auto ino = ns_->known_inode(shelf + job_id + "/ctl")) invalidator_(*ino);
+    }
+    return;
+  }
+  // The listings it left and joined, and the job's own files on both
+  // shelves (not every inode under jobs/: 100,000 with 10,000 jobs).
+  auto job = jobs_->summary(job_id);
+  const std::string project_jobs = job ? "projects/" + job->record.project + "/jobs" : "";
+  for (const std::string& listing : {std::string("jobs"), std::string("archive"), project_jobs}) {
+    if (listing.empty()) continue;
+    if (auto ino = ns_->known_inode(listing)) invalidator_(*ino);
+  }
+  invalidate_paths({"jobs/" + job_id, "archive/" + job_id});
+  // The project's link to the job left (or rejoined) projects/<p>/jobs/, and
+  // the kernel keeps a link's name for its long lifetime.
+  if (!job || !entry_invalidator_) return;
+  if (auto dir = ns_->known_inode(project_jobs)) entry_invalidator_(*dir, job_id);
 }
 
 std::vector<std::string> MountService::active_job_ids(const std::string& cluster) const {

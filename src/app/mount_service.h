@@ -12,7 +12,8 @@
 // Thread rules: create() and start()/stop() from the main thread; the
 // sources and the Namespace from any thread. The invalidator is called with
 // no lock held, on monitor and poller threads and on FUSE threads (a ctl
-// write, an mv to archive/): it must only queue (FuseAdapter::invalidate does).
+// write, an mv to archive/): it must only queue (FuseAdapter::invalidate
+// does); so must the entry invalidator.
 #pragma once
 
 #include <atomic>
@@ -46,6 +47,9 @@ namespace mmcfs::app {
 
 using RemoteFactory = std::function<std::shared_ptr<backend::Remote>(const config::ClusterConfig&)>;
 using Invalidator = std::function<void(fs::InodeId)>;
+// Drops a name from the kernel's cache of `parent` (a link that left a
+// listing while the kernel may still hold it: projects/<p>/jobs/<id>).
+using EntryInvalidator = std::function<void(fs::InodeId parent, const std::string& name)>;
 
 struct MountOptions {
   std::string state_dir;
@@ -58,7 +62,7 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
                                                       const Clock& clock, const RemoteFactory& make_remote);
   ~MountService() override;
 
-  void set_invalidator(Invalidator invalidator);  // before start()
+  void set_invalidator(Invalidator invalidator, EntryInvalidator entries = {});  // before start()
   // Finishes launches left in doubt by an earlier run (bounded by each
   // cluster's timeouts), then starts the monitors. Until each cluster's first
   // check ends (bounded by its connect timeout + 2 s from here) reads of its
@@ -101,6 +105,8 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   void invalidate_paths(const std::vector<std::string>& paths);
   // Drops the kernel's cache of these jobs' files (jobs/<id>/...).
   void invalidate_jobs(const std::vector<std::string>& job_ids);
+  // After a ctl outcome (moved false) or an mv between jobs/ and archive/.
+  void invalidate_controlled(const std::string& job_id, bool moved);
   // The active jobs of a cluster (their status notes follow its health).
   std::vector<std::string> active_job_ids(const std::string& cluster) const;
   // Drops the kernel's caches of jobs/<id>/log (and links, info.json).
@@ -124,6 +130,7 @@ class MountService final : public fs::ClusterStateSource, public fs::JobSource, 
   std::unique_ptr<JobControl> control_;  // after pollers_: it points at them
   std::unique_ptr<fs::Namespace> ns_;
   Invalidator invalidator_;
+  EntryInvalidator entry_invalidator_;
   // Reads wait for a cluster's first check only until this steady-clock time
   // (start() + that cluster's connect timeout + 2 s); zero before start().
   std::atomic<std::chrono::steady_clock::rep> started_at_{0};

@@ -91,18 +91,33 @@ void set_open_flags(fuse_file_info* fi, const Opened& opened) {
   fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY ? 1 : 0;
 }
 
-// No FUSE_CAP_AUTO_INVAL_DATA (libfuse turns it on by default). With it the
-// kernel asks for a file's attributes before EVERY read once they expired,
-// and a log that may still grow has lifetime 0: a second `cat` of a 256 MiB
-// log served from the page cache made a GETATTR round trip per 128 KiB. Without
-// it the kernel still asks on a read past the size it knows (so `tail -f`
-// and a growing log read on), still drops a file's pages when a lookup or
-// stat shows a new size, and every open without keep_cache drops them too
+// What the mount asks of the kernel at INIT, beyond libfuse's defaults:
+//
+// No FUSE_CAP_AUTO_INVAL_DATA (libfuse turns it on). With it the kernel asks
+// for a file's attributes before EVERY read once they expired, and a log
+// that may still grow has lifetime 0: a second `cat` of a 256 MiB log served
+// from the page cache made a GETATTR round trip per 128 KiB. Without it the
+// kernel still asks on a read past the size it knows (so `tail -f` and a
+// growing log read on), still drops a file's pages when a lookup or stat
+// shows a new size, and every open without keep_cache drops them too
 // (rendered files). What it alone caught — bytes changed at the same size
 // and mtime moved — does not happen here without an explicit invalidation:
 // logs only grow, and a refetch that rewrote one is invalidated by the log
 // follower and opened without keep_cache (job_log_file.h).
-void op_init(void*, fuse_conn_info* conn) { conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA; }
+//
+// READDIRPLUS always, not "auto": the kernel's heuristic answers a listing
+// that no stat follows (a shell glob: `cat jobs/*/status`) with plain
+// READDIR, so every jobs/<id> in the glob then costs a LOOKUP round trip of
+// its own. With readdirplus the listing brings each entry's attributes.
+//
+// Symlink targets cached in the kernel (FUSE_CAP_CACHE_SYMLINKS): a link's
+// target never changes while its name exists (projects/<p>/jobs/<id> ->
+// ../../../jobs/<id>), so `ls -l` of 10,000 links needs no READLINK each.
+void op_init(void*, fuse_conn_info* conn) {
+  conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+}
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   auto attr = core(req).lookup(parent, name);

@@ -80,6 +80,9 @@ class JobCtlFile final : public FileNode {
   Result<std::unique_ptr<OpenFile>> open(const OpenRequest& request) const override;
   // `echo word > ctl` may truncate (O_TRUNC or a size-0 setattr): harmless.
   Status change_attributes(const AttrChange& change) override;
+  // Long: it changes only with an outcome, and the mount invalidates it
+  // then (JobController's owner); reads are direct I/O.
+  std::chrono::milliseconds attr_ttl() const override { return kStaticAttrTtl; }
 
  private:
   JobController& controller_;

@@ -98,12 +98,25 @@ Result<std::shared_ptr<OpenFile>> Namespace::handle_of(HandleId handle) const {
   return it->second;
 }
 
+// A symlink whose target changed (projects/<p>/last after a launch) gets a
+// new inode, as `ln -sf` makes on a disk: the kernel may cache a link's
+// target for as long as it keeps the inode (FUSE_CAP_CACHE_SYMLINKS), and a
+// lookup answering with a new id makes it drop the old one at once.
+// SymlinkNode::target() must not block (it is called under mu_).
 InodeId Namespace::remember(InodeId parent, std::string_view name, std::shared_ptr<Node> node) {
   std::shared_ptr<Node> replaced;  // destroyed outside the lock
   std::lock_guard lock(mu_);
   if (auto known = find_locked(parent, name)) {
-    replaced = std::exchange(entries_[*known - kRootInode].node, std::move(node));  // same path, maybe a fresh node
-    return *known;
+    Entry& entry = entries_[*known - kRootInode];
+    const bool retargeted = node->kind() == NodeKind::kSymlink && entry.node != nullptr &&
+                            entry.node->kind() == NodeKind::kSymlink &&
+                            static_cast<const SymlinkNode&>(*entry.node).target() !=
+                                static_cast<const SymlinkNode&>(*node).target();
+    if (!retargeted) {
+      replaced = std::exchange(entry.node, std::move(node));  // same path, maybe a fresh node object
+      return *known;
+    }
+    unlink_locked(*known);
   }
   InodeId ino = new_id_locked();
   Entry& e = entries_.back();

@@ -9,7 +9,9 @@
 //
 // Inode ids are stable for the life of the mount: the same path always gets
 // the same id (entries are keyed by parent id and name), so `find` and `ls -i`
-// behave; a rename moves the id with the name, as on a disk filesystem.
+// behave; a rename moves the id with the name, as on a disk filesystem. A
+// symlink whose target changed gets a new id (as `ln -sf` replaces a link
+// on disk), so the kernel never serves a target it cached for the old one.
 // Entries are never reused for another path; the table grows with the number
 // of distinct names seen (kernel FORGETs are not needed to bound it: the tree
 // is small, and jobs/ entries are long-lived anyway).

@@ -127,6 +127,8 @@ class FileNode : public Node {
 class SymlinkNode : public Node {
  public:
   NodeKind kind() const final { return NodeKind::kSymlink; }
+  // Must not block: the Namespace compares targets under its lock (a link
+  // whose target changed gets a new inode).
   virtual std::string target() const = 0;
   virtual WallTime mtime() const = 0;
 };
@@ -182,13 +184,16 @@ class GeneratedFile final : public FileNode {
 // A symbolic link with a fixed target.
 class StaticSymlink final : public SymlinkNode {
  public:
-  StaticSymlink(std::string target, WallTime mtime) : target_(std::move(target)), mtime_(mtime) {}
+  StaticSymlink(std::string target, WallTime mtime, std::chrono::milliseconds ttl = kDefaultAttrTtl)
+      : target_(std::move(target)), mtime_(mtime), ttl_(ttl) {}
   std::string target() const override { return target_; }
   WallTime mtime() const override { return mtime_; }
+  std::chrono::milliseconds attr_ttl() const override { return ttl_; }
 
  private:
   std::string target_;
   WallTime mtime_;
+  std::chrono::milliseconds ttl_;
 };
 
 // A directory with a fixed set of children, fixed at construction.

@@ -57,10 +57,12 @@ class ProjectDir final : public DirNode {
     if (auto zone = source_.drop_zone(project_.name); zone.ok()) out.emplace_back("new", *zone);
     // jobs/ lists the project's jobs as they are at each call: the kernel
     // may keep this directory's inode for long (readdirplus hands it out
-    // with the listing), so it must not be a snapshot taken now.
+    // with the listing), so it must not be a snapshot taken now. A link's
+    // target never changes: long lifetime (the mount drops the name when
+    // the job moves to archive/).
     std::string name = project_.name;
     auto link = [](const backend::JobRecord& j) {
-      return std::make_shared<StaticSymlink>("../../../jobs/" + j.id, j.submitted_at);
+      return std::make_shared<StaticSymlink>("../../../jobs/" + j.id, j.submitted_at, kStaticAttrTtl);
     };
     out.emplace_back(
         "jobs", std::make_shared<GeneratedDir>(

@@ -70,7 +70,12 @@ check "cancel again: already ended, not an error" timeout 20 bash -c "echo cance
 check "... and ctl says so" grep -q 'already ended (CANCELLED' "$J/ctl"
 
 # --- archive ------------------------------------------------------------------
+# The kernel keeps a project's link to a job for long (its target never
+# changes); archiving must drop it at once.
+check "the project's link resolves" test -f "$P/jobs/$job/status"
+check "ctl's size (long-lived in the kernel) follows its outcomes" wait_for 2 bash -c "[[ \$(stat -c %s '$J/ctl') == \$(cat '$J/ctl' | wc -c) ]]"
 check "mv jobs/<id> archive/" mv "$J" "$mnt/archive/"
+check "... the project's link is gone at once" bash -c "! stat '$P/jobs/$job' >/dev/null 2>&1"
 check "jobs/ no longer lists it" bash -c "! ls '$mnt/jobs' | grep -qx '$job'"
 check "projects/example/jobs no longer lists it" bash -c "! ls '$P/jobs' | grep -qx '$job'"
 check "archive/ lists it" bash -c "ls '$mnt/archive' | grep -qx '$job'"

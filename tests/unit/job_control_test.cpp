@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 
@@ -151,8 +152,20 @@ TEST_F(JobControlTest, CtlListsTheAcceptedWords) {
 
 TEST_F(JobControlTest, AnUnknownWordIsInvalidRunsNothingAndCtlSaysWhy) {
   auto job = running_job();
+  std::mutex mu;
+  std::vector<fs::InodeId> invalidated;
+  service_->set_invalidator([&](fs::InodeId ino) {
+    std::lock_guard lock(mu);
+    invalidated.push_back(ino);
+  });  // before start(): monitors call it from their threads
   start();
+  const auto ctl_ino = *resolve("jobs/" + job.id + "/ctl");
   Status s = echo("jobs/" + job.id + "/ctl", "cancle\n");
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(std::find(invalidated.begin(), invalidated.end(), ctl_ino) != invalidated.end())
+        << "ctl's size and mtime changed: the kernel's long-lived attributes are dropped";
+  }
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::kInvalidArgument);
   EXPECT_NE(s.error().message.find("accepted: refresh, cancel"), std::string::npos) << s.error().message;
@@ -282,7 +295,9 @@ TEST_F(JobControlTest, MvToArchiveAndBack) {
   EXPECT_EQ(list("archive"), std::vector<std::string>{});
   EXPECT_EQ(list("projects/p/jobs"), std::vector<std::string>{job.id});
   std::vector<fs::InodeId> invalidated;
-  service_->set_invalidator([&](fs::InodeId ino) { invalidated.push_back(ino); });
+  std::vector<std::pair<fs::InodeId, std::string>> entries;
+  service_->set_invalidator([&](fs::InodeId ino) { invalidated.push_back(ino); },
+                            [&](fs::InodeId parent, const std::string& name) { entries.emplace_back(parent, name); });
 
   ASSERT_TRUE(service_->ns().rename(jobs_ino, job.id, archive_ino, job.id).ok());
   EXPECT_EQ(list("jobs"), std::vector<std::string>{});
@@ -293,6 +308,9 @@ TEST_F(JobControlTest, MvToArchiveAndBack) {
   EXPECT_EQ(read("jobs/" + job.id + "/status"), "ERROR not-found: no job " + job.id);
   EXPECT_TRUE(service_->job_store().get(job.id)->archived) << "kept in SQLite";
   EXPECT_FALSE(invalidated.empty()) << "listings are dropped from the kernel's caches";
+  const auto links = *resolve("projects/p/jobs");
+  EXPECT_TRUE(std::find(entries.begin(), entries.end(), std::make_pair(links, job.id)) != entries.end())
+      << "the project's link (long-lived in the kernel) is dropped by name";
 
   ASSERT_TRUE(service_->ns().rename(archive_ino, job.id, jobs_ino, job.id).ok());
   EXPECT_EQ(list("jobs"), std::vector<std::string>{job.id});

@@ -224,6 +224,29 @@ TEST(NamespaceTest, RenameMovesTheIdAndTheKnownSubtree) {
   EXPECT_EQ(again->size, 6u);
 }
 
+TEST(NamespaceTest, ASymlinkWithANewTargetGetsANewInode) {
+  auto target = std::make_shared<std::string>("../../jobs/00001");
+  auto dir = std::make_shared<GeneratedDir>(
+      [target] {
+        return std::vector<DirNode::Child>{{"last", std::make_shared<StaticSymlink>(*target, T(1))}};
+      },
+      nullptr, [] { return T(1); });
+  Namespace ns(std::make_shared<StaticDir>(std::vector<DirNode::Child>{{"p", dir}}, T(1)));
+  auto p = ns.lookup(kRootInode, "p")->ino;
+  auto first = ns.lookup(p, "last");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(ns.lookup(p, "last")->ino, first->ino) << "same target: same inode";
+  *target = "../../jobs/00002";
+  auto second = ns.lookup(p, "last");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->ino, first->ino) << "the kernel may cache a link's target per inode";
+  EXPECT_EQ(ns.readlink(second->ino).value(), "../../jobs/00002");
+  EXPECT_EQ(ns.known_inode("p/last"), second->ino);
+  auto listed = ns.readdir(p);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->at(0).ino, second->ino) << "a listing hands out the same new inode";
+}
+
 // A file whose stable() is switchable (a job that finishes).
 class SettlingFile final : public FileNode {
  public:
