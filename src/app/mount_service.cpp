@@ -226,10 +226,13 @@ std::vector<std::string> MountService::active_job_ids(const std::string& cluster
 }
 
 std::string MountService::status_note(const backend::JobRecord& job) const {
+  // A final job's state never goes stale (job_staleness_note says nothing
+  // for it): spare every open of its status the clusters' health.
+  if (backend::job_state::is_final(job.state)) return "";
   auto loop = pollers_.find(job.cluster);
   auto monitor = monitors_.find(job.cluster);
   if (loop == pollers_.end() || monitor == monitors_.end()) return "";
-  auto outage = cluster_outage(loop->second->health(), monitor->second->snapshot().health);
+  auto outage = cluster_outage(loop->second->health(), monitor->second->health());
   return job_staleness_note(job, outage, clock_.now());
 }
 

@@ -214,6 +214,11 @@ ClusterSnapshot ClusterMonitor::snapshot() const {
   return snapshot_;
 }
 
+ClusterHealth ClusterMonitor::health() const {
+  std::lock_guard lock(mu_);
+  return snapshot_.health;
+}
+
 ClusterSnapshot ClusterMonitor::wait_first_check(std::chrono::milliseconds max_wait) const {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, max_wait, [this] { return checked_once_ || stopping_; });

@@ -55,6 +55,9 @@ class ClusterMonitor {
   ClusterSnapshot check_once();
 
   ClusterSnapshot snapshot() const;
+  // snapshot().health without copying the rest (read on every open of an
+  // active job's status).
+  ClusterHealth health() const;
   ClusterSnapshot wait_first_check(std::chrono::milliseconds max_wait) const;
   const config::ClusterConfig& config() const { return config_; }
   // Delay before the next check after `failures` consecutive failed checks.

@@ -38,8 +38,10 @@ struct stat to_stat(const Attr& attr) {
   st.st_size = static_cast<off_t>(attr.size);
   st.st_blksize = 4096;
   st.st_blocks = static_cast<blkcnt_t>((attr.size + 511) / 512);
-  st.st_uid = getuid();
-  st.st_gid = getgid();
+  static const uid_t uid = getuid();  // the mount has one owner: ask once, not per reply
+  static const gid_t gid = getgid();
+  st.st_uid = uid;
+  st.st_gid = gid;
   st.st_mtim = st.st_ctim = st.st_atim = to_timespec(attr.mtime);
   return st;
 }
