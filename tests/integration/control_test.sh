@@ -15,25 +15,10 @@ MMCFS="$(realpath "${1:?usage: control_test.sh path/to/mmcfs}")"
 require_mount_env
 command -v jq >/dev/null || skip "jq is missing (tests/install-deps.sh installs it)"
 
-work=$(mktemp -d /tmp/mmcfs-control-test.XXXXXX)
-chmod 755 "$work"
-mnt="$work/mnt"
-uniq="$(basename "$work")"
-remotes="/var/tmp/mmcfs-test-remotes/$uniq"
-cleanup() {
-  cd /
-  unmount_all
-  on_cluster alpha scancel -u mmcfsuser >/dev/null 2>&1 || true
-  rm -rf "$work" "$remotes"
-}
-trap cleanup EXIT
+new_workspace control
 
-repo=$(bash "$REPO_DIR/examples/make-example-repo.sh" "$work/example" "$remotes/example.git")
-config="$work/clusters.yaml"
 # A poll interval far longer than the test: only ctl makes the poller look.
-{ printf 'settings:\n  gpu_cache_seconds: 2\n  job_poll_seconds: 600\n  connect_timeout_seconds: 3\n  command_timeout_seconds: 20\n'
-  printf 'projects:\n  - name: example\n    path: %s\n' "$repo"
-  cat "$MMCFS_TEST_CLUSTERS"; } >"$config"
+example_config "gpu_cache_seconds: 2" "job_poll_seconds: 600" "connect_timeout_seconds: 3" "command_timeout_seconds: 20"
 
 mount_mmcfs "$MMCFS" "$config" "$work/state" "$mnt" "$work/mmcfs.log"
 check "mounts" mountpoint -q "$mnt"

@@ -12,26 +12,11 @@ source "$(dirname "$0")/lib.sh"
 MMCFS="$(realpath "${1:?usage: job_status_test.sh path/to/mmcfs}")"
 require_mount_env
 
-work=$(mktemp -d /tmp/mmcfs-job-status-test.XXXXXX)
-chmod 755 "$work"
-mnt="$work/mnt"
-uniq="$(basename "$work")"
-remotes="/var/tmp/mmcfs-test-remotes/$uniq"
-cleanup() {
-  cd /
-  unmount_all
-  bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1 || true
-  [[ -n ${long_slurm_id:-} ]] && on_cluster alpha scancel "$long_slurm_id" >/dev/null 2>&1
-  rm -rf "$work" "$remotes"
-}
-trap cleanup EXIT
+new_workspace job-status
+test_cleanup() { bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1 || true; }  # the test stops it
 source "$(dirname "$MMCFS_TEST_CLUSTERS")/env"
 
-repo=$(bash "$REPO_DIR/examples/make-example-repo.sh" "$work/example" "$remotes/example.git")
-config="$work/clusters.yaml"
-{ printf 'settings:\n  gpu_cache_seconds: 2\n  job_poll_seconds: 2\n  connect_timeout_seconds: 3\n  command_timeout_seconds: 20\n'
-  printf 'projects:\n  - name: example\n    path: %s\n' "$repo"
-  cat "$MMCFS_TEST_CLUSTERS"; } >"$config"
+example_config "gpu_cache_seconds: 2" "job_poll_seconds: 2" "connect_timeout_seconds: 3" "command_timeout_seconds: 20"
 
 mount_mmcfs "$MMCFS" "$config" "$work/state" "$mnt" "$work/mmcfs.log"
 P="$mnt/projects/example"

@@ -13,27 +13,14 @@ MMCFS="$(realpath "${1:?usage: launch_test.sh path/to/mmcfs}")"
 require_mount_env
 command -v tmux >/dev/null || skip "tmux is missing (tests/install-deps.sh installs it)"
 
-work=$(mktemp -d /tmp/mmcfs-launch-test.XXXXXX)
-chmod 755 "$work"
-mnt="$work/mnt"
-uniq="$(basename "$work")"
-remotes="/var/tmp/mmcfs-test-remotes/$uniq"
-cleanup() {
-  cd /
+new_workspace launch
+test_cleanup() {
   tmux kill-server 2>/dev/null || true
-  unmount_all
-  bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1 || true
-  on_cluster alpha scancel -u mmcfsuser >/dev/null 2>&1 || true
-  rm -rf "$work" "$remotes"
+  bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1 || true  # the test stops it
 }
-trap cleanup EXIT
 source "$(dirname "$MMCFS_TEST_CLUSTERS")/env"
 
-repo=$(bash "$REPO_DIR/examples/make-example-repo.sh" "$work/example" "$remotes/example.git")
-config="$work/clusters.yaml"
-{ printf 'settings:\n  gpu_cache_seconds: 2\n  connect_timeout_seconds: 3\n  command_timeout_seconds: 20\n'
-  printf 'projects:\n  - name: example\n    path: %s\n' "$repo"
-  cat "$MMCFS_TEST_CLUSTERS"; } >"$config"
+example_config "gpu_cache_seconds: 2" "connect_timeout_seconds: 3" "command_timeout_seconds: 20"
 
 mount_mmcfs "$MMCFS" "$config" "$work/state" "$mnt" "$work/mmcfs.log"
 check "mounts with a project" mountpoint -q "$mnt"
@@ -82,7 +69,7 @@ check "log stat size equals bytes read" bash -c "cat '$mnt/jobs/$job1/log' >/dev
   [[ \$(stat -c %s '$mnt/jobs/$job1/log') -eq \$(wc -c <'$mnt/jobs/$job1/log') ]]"
 
 # --- hostile strings reach the job as data ---------------------------------
-pwned="/tmp/mmcfs-pwned-$uniq"
+pwned="/tmp/mmcfs-pwned-$(basename "$work")"
 cat >"$work/hostile.yaml" <<YAML
 name: "hostile \$(touch $pwned) \`touch $pwned\`; touch $pwned"
 description: "it's \"quoted\"\nsecond line; \$(touch $pwned) ünïcödé ✓"

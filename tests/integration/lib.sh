@@ -82,6 +82,46 @@ unmount_all() {
   for p in "${MOUNT_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 
+# --- A test's workspace and config -------------------------------------------
+# new_workspace NAME — a fresh work directory /tmp/mmcfs-NAME-test.XXXXXX
+# (mode 755: the cluster user reads the example repository's remote), and a
+# trap that cleans up on exit. Sets `work`, `mnt` ($work/mnt) and `remotes`
+# (the test's bare git remotes, under /var/tmp/mmcfs-test-remotes where the
+# test clusters can clone them). The cleanup runs the test's own
+# `test_cleanup` first when it defines one (processes it started, an sshd it
+# stopped), then unmounts every mount of the test, cancels the test user's
+# jobs on alpha and removes both directories.
+new_workspace() {
+  work=$(mktemp -d "/tmp/mmcfs-$1-test.XXXXXX")
+  chmod 755 "$work"
+  mnt="$work/mnt"
+  remotes="/var/tmp/mmcfs-test-remotes/$(basename "$work")"
+  trap cleanup_workspace EXIT
+}
+
+cleanup_workspace() {
+  cd /
+  if declare -F test_cleanup >/dev/null; then test_cleanup; fi
+  unmount_all
+  on_cluster alpha scancel -u mmcfsuser >/dev/null 2>&1 || true
+  rm -rf "$work" "$remotes"
+}
+
+# example_config [SETTING...] — the example project (examples/make-example-repo.sh,
+# with its bare remote in $remotes) and $work/clusters.yaml: `settings:` with
+# each SETTING ("key: value") as a line, the project, and the test clusters.
+# Sets `repo` and `config`.
+example_config() {
+  repo=$(bash "$REPO_DIR/examples/make-example-repo.sh" "$work/example" "$remotes/example.git")
+  config="$work/clusters.yaml"
+  {
+    echo "settings:"
+    local setting; for setting in "$@"; do printf '  %s\n' "$setting"; done
+    printf 'projects:\n  - name: example\n    path: %s\n' "$repo"
+    cat "$MMCFS_TEST_CLUSTERS"
+  } >"$config"
+}
+
 finish() {
   echo "$passed passed, $failed failed"
   ((failed == 0))

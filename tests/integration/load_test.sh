@@ -17,25 +17,10 @@ readers=16
 read_bound=20   # seconds one read may take before it counts as a hang
 require_mount_env
 
-work=$(mktemp -d /tmp/mmcfs-load-test.XXXXXX)
-chmod 755 "$work"
-mnt="$work/mnt"
-uniq="$(basename "$work")"
-remotes="/var/tmp/mmcfs-test-remotes/$uniq"
-cleanup() {
-  cd /
-  unmount_all
-  on_cluster alpha scancel -u mmcfsuser >/dev/null 2>&1 || true
-  on_cluster beta scancel -u mmcfsuser >/dev/null 2>&1 || true
-  rm -rf "$work" "$remotes"
-}
-trap cleanup EXIT
+new_workspace load
+test_cleanup() { on_cluster beta scancel -u mmcfsuser >/dev/null 2>&1 || true; }
 
-repo=$(bash "$REPO_DIR/examples/make-example-repo.sh" "$work/example" "$remotes/example.git")
-config="$work/clusters.yaml"
-{ printf 'settings:\n  gpu_cache_seconds: 1\n  job_poll_seconds: 1\n  connect_timeout_seconds: 3\n  command_timeout_seconds: 20\n'
-  printf 'projects:\n  - name: example\n    path: %s\n' "$repo"
-  cat "$MMCFS_TEST_CLUSTERS"; } >"$config"
+example_config "gpu_cache_seconds: 1" "job_poll_seconds: 1" "connect_timeout_seconds: 3" "command_timeout_seconds: 20"
 
 mount_mmcfs "$MMCFS" "$config" "$work/state" "$mnt" "$work/mmcfs.log"
 check "mounts" mountpoint -q "$mnt"

@@ -15,20 +15,11 @@ MMCFS="$(realpath "${1:?usage: logs_test.sh path/to/mmcfs}")"
 require_mount_env
 command -v python3 >/dev/null || skip "python3 is missing"
 
-work=$(mktemp -d /tmp/mmcfs-logs-test.XXXXXX)
-chmod 755 "$work"
-mnt="$work/mnt"
-uniq="$(basename "$work")"
-remotes="/var/tmp/mmcfs-test-remotes/$uniq"
-cleanup() {
-  cd /
+new_workspace logs
+test_cleanup() {
   [[ -n "${tail_pid:-}" ]] && kill "$tail_pid" 2>/dev/null
-  unmount_all
-  bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1 || true
-  on_cluster alpha scancel -u mmcfsuser >/dev/null 2>&1 || true
-  rm -rf "$work" "$remotes"
+  bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1 || true  # the test stops it
 }
-trap cleanup EXIT
 source "$(dirname "$MMCFS_TEST_CLUSTERS")/env"
 
 # A project whose "training" prints a WandB line, then a timestamped line

@@ -11,17 +11,12 @@ source "$(dirname "$0")/lib.sh"
 MMCFS="$(realpath "${1:?usage: mount_test.sh path/to/mmcfs}")"
 require_mount_env
 
-work=$(mktemp -d /tmp/mmcfs-mount-test.XXXXXX)
-mnt="$work/mnt"
-cleanup() {
-  unmount_all
-  bash "$TESTCLUSTER" sshd-start beta >/dev/null 2>&1 || true
+new_workspace mount
+test_cleanup() {
+  bash "$TESTCLUSTER" sshd-start beta >/dev/null 2>&1 || true  # the test stops both
   bash "$TESTCLUSTER" sshd-start alpha >/dev/null 2>&1 || true
-  on_cluster alpha scancel -u mmcfsuser >/dev/null 2>&1 || true
   [[ -n "${SSH_AGENT_PID:-}" ]] && ssh-agent -k >/dev/null 2>&1
-  rm -rf "$work"
 }
-trap cleanup EXIT
 
 # The test clusters' config, with a short GPU cache so a change shows quickly.
 config="$work/clusters.yaml"

@@ -16,26 +16,10 @@ MMCFS="$(realpath "${1:?usage: sweep_test.sh path/to/mmcfs}")"
 require_mount_env
 command -v jq >/dev/null || skip "jq is missing"
 
-work=$(mktemp -d /tmp/mmcfs-sweep-test.XXXXXX)
-chmod 755 "$work"
-mnt="$work/mnt"
-uniq="$(basename "$work")"
-remotes="/var/tmp/mmcfs-test-remotes/$uniq"
-cleanup() {
-  cd /
-  unmount_all
-  on_cluster alpha scancel -u mmcfsuser >/dev/null 2>&1 || true
-  rm -rf "$work" "$remotes"
-}
-trap cleanup EXIT
+new_workspace sweep
 source "$(dirname "$MMCFS_TEST_CLUSTERS")/env"
 
-repo=$(bash "$REPO_DIR/examples/make-example-repo.sh" "$work/example" "$remotes/example.git")
-config="$work/clusters.yaml"
-{ printf 'settings:\n  connect_timeout_seconds: 3\n  command_timeout_seconds: 20\n  job_poll_seconds: 2\n'
-  printf '  max_sweep_runs: 6\n'
-  printf 'projects:\n  - name: example\n    path: %s\n' "$repo"
-  cat "$MMCFS_TEST_CLUSTERS"; } >"$config"
+example_config "connect_timeout_seconds: 3" "command_timeout_seconds: 20" "job_poll_seconds: 2" "max_sweep_runs: 6"
 mount_mmcfs "$MMCFS" "$config" "$work/state" "$mnt" "$work/mmcfs.log"
 P="$mnt/projects/example"
 
