@@ -169,10 +169,21 @@ void op_readlink(fuse_req_t req, fuse_ino_t ino) {
   fuse_reply_readlink(req, target->c_str());
 }
 
+// A small file whose pages the kernel may keep (a finished job's status,
+// launch.yaml, script) is handed over with the open (FUSE's notify_store),
+// so that `cat` of it costs LOOKUP and OPEN but no READ round trip, and the
+// read leaves no atime to refresh (a READ makes the kernel ask for the
+// attributes at the next stat). The kernel keeps the pages: keep_cache.
+void prefill_pages(fuse_req_t req, fuse_ino_t ino, HandleId handle) {
+  auto bytes = core(req).read(handle, 0, kPrefillMaxBytes);
+  if (bytes.ok() && !bytes->empty()) adapter(req).prefill(ino, *bytes);
+}
+
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto opened = core(req).open(ino, to_request(fi->flags));
   if (!opened.ok()) return reply_error(req, "open", opened.error());
   set_open_flags(fi, *opened);
+  if (opened->prefill) prefill_pages(req, ino, opened->handle);
   if (fuse_reply_open(req, fi) == -ENOENT) core(req).release(opened->handle);  // interrupted open
 }
 
@@ -426,6 +437,17 @@ void FuseAdapter::invalidate(InodeId ino) { invalidations_.enqueue(Invalidation{
 
 void FuseAdapter::invalidate_entry(InodeId parent, std::string name) {
   invalidations_.enqueue(Invalidation{parent, std::move(name)});
+}
+
+void FuseAdapter::prefill(InodeId ino, const std::string& bytes) {
+  std::shared_lock lock(session_mu_);
+  if (session_ == nullptr) return;
+  fuse_bufvec buf = FUSE_BUFVEC_INIT(bytes.size());
+  buf.buf[0].mem = const_cast<char*>(bytes.data());
+  // Failure only costs the READ it would have saved.
+  if (int rc = fuse_lowlevel_notify_store(session_, ino, 0, &buf, fuse_buf_copy_flags{}); rc != 0 && rc != -ENOENT) {
+    log::debug("prefill {}: {}", ino, std::strerror(-rc));
+  }
 }
 
 void FuseAdapter::send(const Invalidation& what) {

@@ -45,6 +45,9 @@ class FuseAdapter {
   void invalidate(InodeId ino);
   // Drops the kernel's cached entry `name` of directory `parent` (queued).
   void invalidate_entry(InodeId parent, std::string name);
+  // Puts a whole small file's bytes in the kernel's page cache (sent at once,
+  // from an OPEN handler before its reply: see op_open).
+  void prefill(InodeId ino, const std::string& bytes);
 
   Namespace& ns() { return ns_; }
 

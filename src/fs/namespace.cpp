@@ -228,9 +228,11 @@ Result<Opened> Namespace::open(InodeId ino, const OpenRequest& request) {
     e.message = "'" + (path.ok() ? *path : std::string("?")) + "': " + e.message;
     return e;
   }
+  const bool small_and_fixed = (*file)->prefill();
   Opened opened = keep(std::move(*file));
   // The file's own say (a complete log), or a stable node's bytes.
   opened.keep_cache = opened.keep_cache || (!opened.direct_io && !request.write && (*node)->stable());
+  opened.prefill = opened.keep_cache && small_and_fixed && !request.write;
   return opened;
 }
 

@@ -62,6 +62,9 @@ struct Opened {
   // The node is stable() or the file says so (OpenFile::keep_cache): cached
   // pages stay valid across opens.
   bool keep_cache = false;
+  // keep_cache, and the file's bytes are small and fixed (OpenFile::prefill):
+  // the FUSE layer may put them in the kernel's page cache with the open.
+  bool prefill = false;
 };
 
 class Namespace {

@@ -84,7 +84,13 @@ class OpenFile {
   // The kernel may keep this file's cached pages from an earlier open (the
   // bytes can never change: a complete job log).
   virtual bool keep_cache() const { return false; }
+  // The whole file is small and fixed at open (at most kPrefillMaxBytes):
+  // when the kernel may keep its pages, the adapter hands them over with
+  // the open, so that reading costs no READ round trip.
+  virtual bool prefill() const { return false; }
 };
+
+inline constexpr std::size_t kPrefillMaxBytes = 64 * 1024;
 
 // An OpenFile over bytes fixed at open time.
 class SnapshotOpenFile final : public OpenFile {
@@ -93,6 +99,7 @@ class SnapshotOpenFile final : public OpenFile {
       : bytes_(std::move(bytes)), direct_(direct) {}
   Result<std::string> read(std::uint64_t offset, std::size_t size) override;
   bool direct_io() const override { return direct_; }
+  bool prefill() const override { return !direct_ && !bytes_.empty() && bytes_.size() <= kPrefillMaxBytes; }
 
  private:
   const std::string bytes_;

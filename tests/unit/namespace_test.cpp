@@ -250,12 +250,14 @@ TEST(NamespaceTest, ASymlinkWithANewTargetGetsANewInode) {
 // A file whose stable() is switchable (a job that finishes).
 class SettlingFile final : public FileNode {
  public:
-  explicit SettlingFile(std::shared_ptr<bool> final) : final_(std::move(final)) {}
-  Result<FileContent> content() const override { return FileContent{*final_ ? "DONE\n" : "RUNNING\n", T(3)}; }
+  explicit SettlingFile(std::shared_ptr<bool> final, std::string done = "DONE\n")
+      : final_(std::move(final)), done_(std::move(done)) {}
+  Result<FileContent> content() const override { return FileContent{*final_ ? done_ : "RUNNING\n", T(3)}; }
   bool stable() const override { return *final_; }
 
  private:
   std::shared_ptr<bool> final_;
+  std::string done_;
 };
 
 TEST(NamespaceTest, OnlyStableNodesKeepTheKernelsCacheAcrossOpens) {
@@ -276,6 +278,29 @@ TEST(NamespaceTest, OnlyStableNodesKeepTheKernelsCacheAcrossOpens) {
   EXPECT_FALSE(ns.stable(9999)) << "unknown inode";
   ns.release(running->handle);
   ns.release(done->handle);
+}
+
+TEST(NamespaceTest, OnlySmallStableReadOnlyFilesArePrefilled) {
+  auto final = std::make_shared<bool>(false);
+  auto settling = std::make_shared<SettlingFile>(final);
+  *final = true;
+  auto big = std::make_shared<SettlingFile>(final, std::string(kPrefillMaxBytes + 1, 'x'));
+  *final = false;
+  Namespace ns(std::make_shared<StaticDir>(std::vector<DirNode::Child>{{"status", settling}, {"big", big}}, T(1)));
+  auto status = ns.lookup(kRootInode, "status")->ino;
+  auto running = ns.open(status, OpenRequest{});
+  ASSERT_TRUE(running.ok());
+  EXPECT_FALSE(running->prefill) << "pages the kernel drops at the next open are not worth sending";
+  *final = true;
+  auto done = ns.open(status, OpenRequest{});
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(done->keep_cache);
+  EXPECT_TRUE(done->prefill) << "small, fixed and kept: sent with the open";
+  auto large = ns.open(ns.lookup(kRootInode, "big")->ino, OpenRequest{});
+  ASSERT_TRUE(large.ok());
+  EXPECT_TRUE(large->keep_cache);
+  EXPECT_FALSE(large->prefill) << "over kPrefillMaxBytes: read as usual";
+  for (const auto& opened : {*running, *done, *large}) ns.release(opened.handle);
 }
 
 TEST(NamespaceTest, PathsAreComputedFromTheNamesOfParents) {
