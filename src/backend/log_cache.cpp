@@ -11,10 +11,12 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "common/log.h"
 #include "launch/sbatch_script.h"
 
 namespace mmcfs::backend {
@@ -312,8 +314,16 @@ Result<LogState> LogCache::fetch(Remote& remote, const std::vector<Remote*>& bul
           fetch_stretch(bulk, job.id, remote_path, out.get(), offset, state.remote_size, until, !refetching);
       const bool whole = stretch.prefix == state.remote_size && stretch.remote_size == state.remote_size &&
                          !stretch.short_read;
-      if (stretch.prefix == offset) stretches_allowed = false;
+      const bool progressed = stretch.prefix != offset;
+      if (!progressed) stretches_allowed = false;
       offset = stretch.prefix;
+      if (stretch.failure && !progressed) {
+        // The bulk sessions brought nothing (cannot connect, say): the main
+        // remote fetches the rest alone rather than leave the log behind.
+        log::debug("log of job {}: parallel fetch failed ({}); going on over the main session", job.id,
+                   stretch.failure->describe());
+        continue;
+      }
       if (stretch.failure) {
         failure = stretch.failure;
         break;
@@ -482,7 +492,13 @@ LogCache::Stretch LogCache::fetch_stretch(const std::vector<Remote*>& bulk, cons
 
   std::vector<std::thread> threads;
   threads.reserve(bulk.size());
-  for (Remote* remote : bulk) threads.emplace_back(work, std::ref(*remote));
+  for (Remote* remote : bulk) {
+    try {
+      threads.emplace_back(work, std::ref(*remote));
+    } catch (const std::system_error& e) {  // out of threads: the others share the work
+      log::debug("log of job {}: cannot start a fetch thread: {}", job_id, e.what());
+    }
+  }
   for (auto& thread : threads) thread.join();
 
   // Bytes past the prefix (chunks after a gap) are not part of the copy.

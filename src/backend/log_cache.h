@@ -33,8 +33,10 @@
 // leave holes that a later LogCache would serve: loading a log with such a
 // marker cuts the file back to it. A short chunk or an error stops the
 // stretch; what is contiguous is kept (an error is returned, as in the
-// sequential fetch), and the tail past the prefix is cut off. Small logs and
-// the follower's increments stay one read_range of the main remote.
+// sequential fetch), and the tail past the prefix is cut off. A stretch that
+// failed before bringing any byte (the bulk sessions cannot connect, say)
+// lets the main remote fetch the rest alone. Small logs and the follower's
+// increments stay one read_range of the main remote.
 //
 // Consistency: read() serves bytes only below the size size() reports, and
 // the size grows only after the bytes are on local disk; a refetch swaps the

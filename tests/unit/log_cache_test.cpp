@@ -581,6 +581,26 @@ TEST_F(ParallelLogCacheTest, AFailedChunkKeepsThePrefixAndReportsTheError) {
   EXPECT_TRUE(cached(cache) == content);
 }
 
+TEST_F(ParallelLogCacheTest, BulkSessionsThatCannotConnectLeaveTheFetchToTheMainRemote) {
+  LogCache cache(logs_dir());
+  const std::string content = text_of(5 * kLogChunkBytes + 7);
+  set_file(content);
+  bulk_a_.set_connect_result(make_error(Errc::kUnreachable, "connection refused"));
+  bulk_b_.set_connect_result(make_error(Errc::kUnreachable, "connection refused"));
+  auto state = cache.refresh(remote_, job_, cluster_, 5s, 10s, bulk());
+  ASSERT_TRUE(state.ok()) << state.error().describe();
+  EXPECT_TRUE(state->caught_up);
+  EXPECT_TRUE(cached(cache) == content);
+  EXPECT_EQ(offsets_requested(), (std::vector<std::uint64_t>{0, kLogChunkBytes, 2 * kLogChunkBytes,
+                                                             3 * kLogChunkBytes, 4 * kLogChunkBytes,
+                                                             5 * kLogChunkBytes}));
+  // One attempt, or one each (the first failure stops the stretch).
+  EXPECT_GE(bulk_offsets().size(), 1u);
+  EXPECT_LE(bulk_offsets().size(), 2u);
+  EXPECT_EQ(file_size_on_disk(), content.size());
+  EXPECT_FALSE(partial_marker_exists());
+}
+
 TEST_F(ParallelLogCacheTest, ARemoteFileTruncatedDuringTheStretchIsRefetched) {
   LogCache cache(logs_dir());
   const std::string content = text_of(10 * kLogChunkBytes);
