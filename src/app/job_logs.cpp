@@ -39,7 +39,9 @@ Result<backend::LogState> JobLogs::refresh(const backend::JobRecord& job, std::c
   if (cluster == nullptr) return make_error(Errc::kNotFound, "job " + job.id + ": no cluster " + job.cluster);
   const std::uint64_t before = cache_.size(job.id);
   const bool was_complete = cache_.complete(job.id);
-  auto state = cache_.refresh(*cluster->remote, job, cluster->config, bound, backlog_bound);
+  std::vector<backend::Remote*> bulk;
+  for (const auto& remote : cluster->bulk) bulk.push_back(remote.get());
+  auto state = cache_.refresh(*cluster->remote, job, cluster->config, bound, backlog_bound, bulk);
   const std::uint64_t after = cache_.size(job.id);
   if (after != before || cache_.complete(job.id) != was_complete) mark_dirty(job);
   return state;

@@ -8,7 +8,8 @@
 // that may still write, the cluster's command timeout for the one fetch of a
 // finished job's whole log, or of a running job's backlog once its bytes are
 // arriving, so a first `cat` of a long log returns all of it; skipped while
-// the cluster's monitor says it is down). Logs whose size changed are
+// the cluster's monitor says it is down). A big backlog is fetched over the
+// cluster's bulk sessions in parallel (LogCache). Logs whose size changed are
 // remembered as dirty so the follower can scan them for links and drop the
 // kernel's caches of their files from its own thread (never from inside a
 // FUSE request).
@@ -40,12 +41,18 @@ namespace mmcfs::app {
 // answer. Once bytes arrive, the open goes on until it has all the log had
 // (up to the cluster's command timeout).
 inline constexpr std::chrono::milliseconds kOpenRefreshBound{2000};
+// How many extra sessions per cluster share a big log backlog (see Cluster::bulk).
+inline constexpr int kLogFetchSessions = 2;
 
 class JobLogs final : public fs::JobLogSource {
  public:
   struct Cluster {
     config::ClusterConfig config;
     std::shared_ptr<backend::Remote> remote;
+    // Extra sessions that share a big backlog (LogCache::refresh's `bulk`);
+    // may be empty. They serve nothing else, so a long fetch leaves `remote`
+    // to the poller and launches for all but its first and last chunk.
+    std::vector<std::shared_ptr<backend::Remote>> bulk;
   };
   // True unless the cluster is known to be down (opens then skip the network).
   using ClusterReachable = std::function<bool(const std::string& cluster)>;

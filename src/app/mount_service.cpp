@@ -84,7 +84,15 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
                                          }));
   }
   std::map<std::string, JobLogs::Cluster> log_clusters;
-  for (const auto& cluster : s.config_.clusters) log_clusters.emplace(cluster.name, JobLogs::Cluster{cluster, s.remotes_[cluster.name]});
+  for (const auto& cluster : s.config_.clusters) {
+    // Sessions of their own for big log fetches, counted like the main one;
+    // they connect on first use.
+    std::vector<std::shared_ptr<backend::Remote>> bulk;
+    for (int i = 0; i < kLogFetchSessions; ++i) {
+      bulk.push_back(std::make_shared<backend::CountingRemote>(make_remote(cluster), cluster.name, s.counters_));
+    }
+    log_clusters.emplace(cluster.name, JobLogs::Cluster{cluster, s.remotes_[cluster.name], std::move(bulk)});
+  }
   s.job_logs_ = std::make_unique<JobLogs>(options.state_dir + "/logs", std::move(log_clusters), [raw = &s](const std::string& name) {
     auto* monitor = raw->monitor(name);
     return monitor == nullptr || monitor->snapshot().health.state != backend::Health::kDown;

@@ -11,8 +11,12 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
 
+#include "common/log.h"
 #include "launch/sbatch_script.h"
 
 namespace mmcfs::backend {
@@ -91,9 +95,30 @@ std::string LogCache::complete_marker_path(const std::string& job_id) const {
   return log_path(job_id) + ".complete";
 }
 
+std::string LogCache::partial_marker_path(const std::string& job_id) const {
+  return log_path(job_id) + ".partial";
+}
+
 LogCache::Entry& LogCache::entry_locked(const std::string& job_id) const {
   auto [it, inserted] = entries_.try_emplace(job_id);
   if (inserted) {
+    // A parallel stretch was cut off (crash) while chunks were out of order:
+    // only the prefix it recorded is known to be whole.
+    const std::string partial = partial_marker_path(job_id);
+    if (std::FILE* marker = std::fopen(partial.c_str(), "re")) {
+      unsigned long long prefix = 0;
+      const bool read = std::fscanf(marker, "%llu", &prefix) == 1;
+      std::fclose(marker);
+      struct stat st {};
+      if (::stat(log_path(job_id).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+          static_cast<unsigned long long>(st.st_size) > prefix) {
+        // An unreadable marker trusts nothing of the file.
+        if (::truncate(log_path(job_id).c_str(), static_cast<off_t>(read ? prefix : 0)) != 0) {
+          ::unlink(log_path(job_id).c_str());
+        }
+      }
+      ::unlink(partial.c_str());
+    }
     struct stat st {};
     if (::stat(log_path(job_id).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       it->second.size = static_cast<std::uint64_t>(st.st_size);
@@ -181,7 +206,8 @@ Result<std::string> LogCache::read(const std::string& job_id, std::uint64_t offs
 Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
                                    const config::ClusterConfig& cluster,
                                    std::chrono::milliseconds bound,
-                                   std::chrono::milliseconds backlog_bound) {
+                                   std::chrono::milliseconds backlog_bound,
+                                   const std::vector<Remote*>& bulk) {
   const Clock::time_point started = Clock::now();
   const Clock::time_point deadline = started + bound;
   const Clock::time_point backlog_deadline = started + std::max(bound, backlog_bound);
@@ -218,7 +244,7 @@ Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
   }
 
   Result<LogState> result =
-      fetch(remote, job, remote_log_path(job, cluster), start, deadline, backlog_deadline);
+      fetch(remote, bulk, job, remote_log_path(job, cluster), start, deadline, backlog_deadline);
   {
     std::lock_guard lock(mu_);
     Entry& entry = entry_locked(job.id);
@@ -236,7 +262,7 @@ Result<LogState> LogCache::refresh(Remote& remote, const JobRecord& job,
   return result;
 }
 
-Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
+Result<LogState> LogCache::fetch(Remote& remote, const std::vector<Remote*>& bulk, const JobRecord& job,
                                  const std::string& remote_path, std::uint64_t start,
                                  Clock::time_point deadline, Clock::time_point backlog_deadline) {
   std::error_code ec;
@@ -269,10 +295,46 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
   };
 
   bool progressing = false;  // the last chunk brought bytes and the file holds more
+  bool stretches_allowed = true;  // cleared when a stretch brought nothing: the main remote goes on
   for (;;) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>((progressing ? backlog_deadline : deadline) - Clock::now());
+    const Clock::time_point until = progressing ? backlog_deadline : deadline;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
     if (left.count() <= 0) break;
+    if (progressing && stretches_allowed && !bulk.empty() && state.remote_size >= offset + kParallelFetchMinBytes) {
+      // A big backlog: the bulk remotes share it. The main remote's next
+      // read (below, on the next turn) then checks for growth or truncation.
+      if (out.get() < 0) {
+        out.reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        if (out.get() < 0) {
+          failure = local_io_error("cannot open", path);
+          break;
+        }
+      }
+      Stretch stretch =
+          fetch_stretch(bulk, job.id, remote_path, out.get(), offset, state.remote_size, until, !refetching);
+      const bool whole = stretch.prefix == state.remote_size && stretch.remote_size == state.remote_size &&
+                         !stretch.short_read;
+      const bool progressed = stretch.prefix != offset;
+      if (!progressed) stretches_allowed = false;
+      offset = stretch.prefix;
+      if (stretch.failure && !progressed) {
+        // The bulk sessions brought nothing (cannot connect, say): the main
+        // remote fetches the rest alone rather than leave the log behind.
+        log::debug("log of job {}: parallel fetch failed ({}); going on over the main session", job.id,
+                   stretch.failure->describe());
+        continue;
+      }
+      if (stretch.failure) {
+        failure = stretch.failure;
+        break;
+      }
+      if (whole) {
+        state.caught_up = true;
+        break;
+      }
+      if (!stretch.short_read) state.remote_size = std::max(state.remote_size, stretch.remote_size);
+      continue;  // stopped early (bound, short file, growth): the main remote looks
+    }
     remote_reads_.fetch_add(1, std::memory_order_relaxed);
     Result<FileChunk> chunk = remote.read_range(remote_path, offset, kLogChunkBytes, left);
     if (!chunk.ok()) {
@@ -337,6 +399,115 @@ Result<LogState> LogCache::fetch(Remote& remote, const JobRecord& job,
     if (!marked.ok()) return marked.error();  // stays incomplete: fetched (cheaply) again later
   }
   return state;
+}
+
+LogCache::Stretch LogCache::fetch_stretch(const std::vector<Remote*>& bulk, const std::string& job_id,
+                                          const std::string& remote_path, int fd, std::uint64_t begin,
+                                          std::uint64_t end, Clock::time_point deadline, bool publish) {
+  const std::size_t count = static_cast<std::size_t>((end - begin + kLogChunkBytes - 1) / kLogChunkBytes);
+  auto chunk_begin = [&](std::size_t i) { return begin + std::uint64_t{i} * kLogChunkBytes; };
+  auto chunk_length = [&](std::size_t i) {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(kLogChunkBytes, end - chunk_begin(i)));
+  };
+
+  // Chunks out of order leave holes until the prefix catches up: a marker
+  // tells a later LogCache how much is whole if this process dies first.
+  const std::string marker = partial_marker_path(job_id);
+  if (publish) {
+    const std::string tmp = marker + ".tmp";
+    std::FILE* file = std::fopen(tmp.c_str(), "we");
+    const bool written = file != nullptr && std::fprintf(file, "%llu\n", static_cast<unsigned long long>(begin)) > 0;
+    if (file == nullptr || std::fclose(file) != 0 || !written || ::rename(tmp.c_str(), marker.c_str()) != 0) {
+      Stretch failed;
+      failed.prefix = begin;
+      failed.failure = local_io_error("cannot write", marker);
+      return failed;
+    }
+  }
+
+  std::mutex stretch_mu;                      // guards the fields below
+  std::size_t next = 0;                       // the next chunk to hand out
+  std::size_t contiguous = 0;                 // chunks [0, contiguous) are whole on disk
+  std::vector<std::size_t> got(count, 0);     // bytes written per chunk
+  std::vector<bool> done(count, false);
+  bool stop = false;
+  Stretch result;
+  result.prefix = begin;
+  std::uint64_t furthest = begin;             // the end of the furthest byte written
+
+  auto work = [&](Remote& remote) {
+    for (;;) {
+      std::size_t i = 0;
+      {
+        std::lock_guard lock(stretch_mu);
+        if (stop || next >= count) return;
+        i = next++;
+      }
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {  // the bound passed: not an error, what is whole stays
+        std::lock_guard lock(stretch_mu);
+        stop = true;
+        return;
+      }
+      remote_reads_.fetch_add(1, std::memory_order_relaxed);
+      Result<FileChunk> chunk = remote.read_range(remote_path, chunk_begin(i), chunk_length(i), left);
+      std::optional<Error> error;
+      if (!chunk.ok()) {
+        error = chunk.error();
+      } else {
+        bytes_fetched_.fetch_add(chunk->bytes.size(), std::memory_order_relaxed);
+        if (!chunk->bytes.empty() && !write_all_at(fd, chunk->bytes, chunk_begin(i))) {
+          error = local_io_error("cannot write", log_path(job_id));
+        }
+      }
+      std::lock_guard lock(stretch_mu);
+      if (error) {
+        if (!result.failure) result.failure = std::move(error);
+        stop = true;
+        return;
+      }
+      result.remote_size = std::max(result.remote_size, chunk->file_size);
+      got[i] = chunk->bytes.size();
+      done[i] = true;
+      furthest = std::max(furthest, chunk_begin(i) + got[i]);
+      if (got[i] < chunk_length(i)) {  // the file is shorter than it was: stop here
+        result.short_read = true;
+        stop = true;
+      }
+      // Publish the contiguous prefix (a short chunk ends it).
+      const std::uint64_t before = result.prefix;
+      while (contiguous < count && done[contiguous] && result.prefix == chunk_begin(contiguous)) {
+        result.prefix += got[contiguous];
+        ++contiguous;
+      }
+      if (publish && result.prefix != before) {
+        const auto modified = mtime_of_fd(fd);
+        std::lock_guard cache_lock(mu_);
+        Entry& entry = entry_locked(job_id);
+        entry.size = result.prefix;  // the bytes are on disk: publish them
+        entry.modified = modified;
+      }
+    }
+  };
+
+  std::vector<std::thread> threads;
+  threads.reserve(bulk.size());
+  for (Remote* remote : bulk) {
+    try {
+      threads.emplace_back(work, std::ref(*remote));
+    } catch (const std::system_error& e) {  // out of threads: the others share the work
+      log::debug("log of job {}: cannot start a fetch thread: {}", job_id, e.what());
+    }
+  }
+  for (auto& thread : threads) thread.join();
+
+  // Bytes past the prefix (chunks after a gap) are not part of the copy.
+  if (furthest > result.prefix && ::ftruncate(fd, static_cast<off_t>(result.prefix)) != 0 && !result.failure) {
+    result.failure = local_io_error("cannot truncate", log_path(job_id));
+    return result;  // the marker stays: the next LogCache cuts the file back
+  }
+  if (publish) ::unlink(marker.c_str());
+  return result;
 }
 
 }  // namespace mmcfs::backend

@@ -23,6 +23,21 @@
 // the sweep's directory (slurm_token) and slurm-<array id>_<n>.out. A
 // sweep's own record has no log file on the cluster (its runs have).
 //
+// A big backlog is fetched in parallel: when the first chunk (always asked of
+// the main remote) shows at least kParallelFetchMinBytes still to come and
+// refresh() was given bulk remotes (extra sessions used only for this), one
+// thread per bulk remote takes the next kLogChunkBytes chunk of that stretch
+// in turn and writes it in place. The size grows only with the contiguous
+// prefix on disk; while chunks are out of order a `<J>.log.partial` marker
+// records the prefix held before the stretch began, so a crash mid-way cannot
+// leave holes that a later LogCache would serve: loading a log with such a
+// marker cuts the file back to it. A short chunk or an error stops the
+// stretch; what is contiguous is kept (an error is returned, as in the
+// sequential fetch), and the tail past the prefix is cut off. A stretch that
+// failed before bringing any byte (the bulk sessions cannot connect, say)
+// lets the main remote fetch the rest alone. Small logs and the follower's
+// increments stay one read_range of the main remote.
+//
 // Consistency: read() serves bytes only below the size size() reports, and
 // the size grows only after the bytes are on local disk; a refetch swaps the
 // file by rename, and a reader keeps the file it opened. So a reader sees a
@@ -32,7 +47,9 @@
 // and is held only for local work, never while calling the remote. A job has
 // at most one refresh talking to the remote at a time; a second refresh of
 // the same job waits (up to its bound) for that one and returns its result
-// instead of fetching the same bytes again.
+// instead of fetching the same bytes again. A parallel stretch runs its
+// threads inside the one refresh that holds the job's guard and joins them
+// before returning; they take mu_ only to publish the prefix.
 #pragma once
 
 #include <atomic>
@@ -44,6 +61,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backend/job_store.h"
 #include "backend/remote.h"
@@ -54,6 +72,8 @@ namespace mmcfs::backend {
 
 // How much one read_range() asks for.
 inline constexpr std::size_t kLogChunkBytes = std::size_t{4} << 20;
+// How much must remain past the first chunk for bulk remotes to share it.
+inline constexpr std::uint64_t kParallelFetchMinBytes = std::uint64_t{2} * kLogChunkBytes;
 
 struct LogState {
   std::uint64_t size = 0;         // bytes held locally (what read() serves)
@@ -78,10 +98,13 @@ class LogCache {
   // the longer of the two. Errors: kNotFound (no SLURM id yet, or no log file on
   // the cluster yet), kInvalidArgument (a job id unfit for a file name), kIo
   // (local disk), kTimeout (waiting for another refresh of the job), and the
-  // remote's errors; bytes fetched before an error are kept.
+  // remote's errors; bytes fetched before an error are kept. `bulk` (may be
+  // empty; no nulls) are remotes to the same cluster that share a big
+  // backlog (see the file comment); each is used by one thread at a time.
   Result<LogState> refresh(Remote& remote, const JobRecord& job,
                            const config::ClusterConfig& cluster, std::chrono::milliseconds bound,
-                           std::chrono::milliseconds backlog_bound = std::chrono::milliseconds(0));
+                           std::chrono::milliseconds backlog_bound = std::chrono::milliseconds(0),
+                           const std::vector<Remote*>& bulk = {});
 
   // Bytes of the job's log held locally (0 when none).
   std::uint64_t size(const std::string& job_id) const;
@@ -126,15 +149,31 @@ class LogCache {
   Entry& entry_locked(const std::string& job_id) const;
   std::string log_path(const std::string& job_id) const;
   std::string complete_marker_path(const std::string& job_id) const;
+  std::string partial_marker_path(const std::string& job_id) const;
   // Flushes the log and records it as complete at `size` (local disk only).
   Status mark_complete(const std::string& job_id, std::uint64_t size);
 
   // The fetch loop, run by the one refresh that holds the job's guard.
   // Stops at `deadline`, or at `backlog_deadline` (>= deadline) while
   // chunks keep arriving and the remote file holds more.
-  Result<LogState> fetch(Remote& remote, const JobRecord& job, const std::string& remote_path,
-                         std::uint64_t start, std::chrono::steady_clock::time_point deadline,
+  Result<LogState> fetch(Remote& remote, const std::vector<Remote*>& bulk, const JobRecord& job,
+                         const std::string& remote_path, std::uint64_t start,
+                         std::chrono::steady_clock::time_point deadline,
                          std::chrono::steady_clock::time_point backlog_deadline);
+
+  // One parallel stretch: [begin, end) of the remote file in chunks shared by
+  // `bulk`'s threads, written to `fd` at their offsets. The prefix from
+  // `begin` that is on disk is published as the job's size as it grows
+  // (unless `publish` is false: a refetch into the tmp file).
+  struct Stretch {
+    std::uint64_t prefix = 0;       // the contiguous end reached (>= begin)
+    std::uint64_t remote_size = 0;  // the largest file size a chunk saw
+    bool short_read = false;        // a chunk found the file shorter than `end`
+    std::optional<Error> failure;   // the first error of any thread
+  };
+  Stretch fetch_stretch(const std::vector<Remote*>& bulk, const std::string& job_id,
+                        const std::string& remote_path, int fd, std::uint64_t begin, std::uint64_t end,
+                        std::chrono::steady_clock::time_point deadline, bool publish);
 
   const std::string dir_;
   mutable std::mutex mu_;

@@ -1,10 +1,13 @@
 // ssh_read_range_test.cpp — SshRemote::read_range over SFTP against a REAL
 // sshd, on the same session as the commands: sizes, ranges, past the end,
 // missing files, "~/" paths, 20 MB byte for byte and timed against `cat`,
-// timeouts, and sharing the session with commands across threads.
+// timeouts, sharing the session with commands across threads, and a job log
+// fetched by LogCache over two extra sessions in parallel.
 //
 // Thread rules: tests run sequentially; one test spawns threads of its own.
 #include "integration/ssh_test_support.h"
+
+#include "backend/log_cache.h"
 
 namespace mmcfs::backend {
 namespace {
@@ -172,6 +175,50 @@ TEST_F(SshReadRangeTest, TwentyMegabytesInChunksMatchByteForByteAndAsFastAsCat) 
               "(%.2fx cat's time; goal: about the same)\n", cat_s, sftp_s, sftp_s / cat_s);
   EXPECT_LT(sftp_s, cat_s * 2.0 + 0.25) << "read_range is much slower than cat over exec";
   EXPECT_EQ(remote_->connections_made(), 1);
+}
+
+TEST_F(SshReadRangeTest, ABigLogFetchedOverTwoExtraSessionsMatchesTheRemoteFile) {
+  // A job log laid out as LogCache expects: <workspace>/jobs/<token>/slurm-<id>.out.
+  constexpr std::size_t kSize = 7 * kLogChunkBytes + 12'345;  // the first chunk, then a parallel stretch
+  const std::string token = "mmcfs-0000000000000bb0";
+  const std::string dir = abs_dir_ + "/jobs/" + token;
+  const std::string path = dir + "/slurm-77.out";
+  auto made = run(*remote_, {"sh", "-c", "mkdir -p \"$1\" && head -c " + std::to_string(kSize) + " /dev/urandom > \"$2\"",
+                             "sh", dir, path}, 60s);
+  ASSERT_TRUE(made.ok() && made->exit_code == 0);
+  auto whole = remote_->run({"cat", path}, 60s);
+  ASSERT_TRUE(whole.ok() && whole->out.size() == kSize);
+
+  config::ClusterConfig cluster;
+  cluster.name = "alpha";
+  cluster.workspace = abs_dir_;
+  JobRecord job;
+  job.id = "00001-parallel";
+  job.cluster = "alpha";
+  job.token = token;
+  job.slurm_id = "77";
+  job.state = job_state::kCompleted;
+  ASSERT_EQ(LogCache::remote_log_path(job, cluster), path);
+
+  char local[] = "/tmp/mmcfs-parallel-log-XXXXXX";
+  ASSERT_NE(mkdtemp(local), nullptr);
+  SshRemote bulk_a(options_);
+  SshRemote bulk_b(options_);
+  {
+    LogCache cache(std::string(local) + "/logs");
+    auto state = cache.refresh(*remote_, job, cluster, 60s, 60s, {&bulk_a, &bulk_b});
+    ASSERT_TRUE(state.ok()) << state.error().describe();
+    EXPECT_TRUE(state->complete);
+    EXPECT_EQ(state->size, kSize);
+    auto copy = cache.read(job.id, 0, kSize + 1);
+    ASSERT_TRUE(copy.ok());
+    EXPECT_TRUE(*copy == whole->out) << "the parallel fetch's bytes differ from cat's";
+  }
+  // Both extra sessions were opened (once each); the main one stayed the one session.
+  EXPECT_EQ(bulk_a.connections_made(), 1);
+  EXPECT_EQ(bulk_b.connections_made(), 1);
+  EXPECT_EQ(remote_->connections_made(), 1);
+  fs::remove_all(local);
 }
 
 TEST_F(SshReadRangeTest, TimeoutDropsTheSessionAndTheNextReadReconnects) {

@@ -2,8 +2,9 @@
 // the Namespace of a whole MountService (fake remotes, no FUSE): stat size
 // equals the bytes read, open refreshes, an open reader sees the log grow,
 // the follower invalidates exactly the job's files, links appear in `links`
-// and info.json, a stat never reaches the network, and sixteen readers racing
-// the follower always read clean prefixes.
+// and info.json, a stat never reaches the network, sixteen readers racing
+// the follower always read clean prefixes, and a big log comes over the
+// extra sessions (counted in .mmcfs/stats) while small ones do not touch them.
 //
 // Thread rules: one test runs reader threads and a follower thread of its own.
 #include <gtest/gtest.h>
@@ -38,7 +39,11 @@ class MountServiceLogsTest : public ::testing::Test {
     testing::answer_as_alpha(*remote_);
     auto service = MountService::create(config_, MountOptions{state_dir_.string(), "#!/bin/bash\n"}, clock_,
                                         [this](const config::ClusterConfig&) -> std::shared_ptr<backend::Remote> {
-                                          return remote_;
+                                          // The first remote is the cluster's main one; the
+                                          // others are the log fetch's extra sessions.
+                                          if (remotes_made_++ == 0) return remote_;
+                                          extra_.push_back(std::make_shared<testing::FakeRemote>());
+                                          return extra_.back();
                                         });
     ASSERT_TRUE(service.ok()) << service.error().describe();
     service_ = std::move(*service);
@@ -95,6 +100,8 @@ class MountServiceLogsTest : public ::testing::Test {
   config::Config config_;
   FakeClock clock_;
   std::shared_ptr<testing::FakeRemote> remote_ = std::make_shared<testing::FakeRemote>();
+  int remotes_made_ = 0;
+  std::vector<std::shared_ptr<testing::FakeRemote>> extra_;  // bulk log sessions
   std::unique_ptr<MountService> service_;
   backend::JobRecord job_;
   std::string log_path_;
@@ -278,6 +285,40 @@ TEST_F(MountServiceLogsTest, SixteenReadersWhileTheLogGrowsSeeCleanPrefixes) {
   EXPECT_EQ(cat(log_dir() + "/log"), full);
   EXPECT_EQ(service_->ns().getattr(log)->size, full.size());
   EXPECT_EQ(service_->ns().open_handles(), 0u);
+}
+
+TEST_F(MountServiceLogsTest, ABigLogComesOverTheExtraSessionsAndIsCounted) {
+  ASSERT_EQ(extra_.size(), static_cast<std::size_t>(kLogFetchSessions));
+  // A small log: the main session only, the extra ones never connect.
+  remote_->set_file(log_path_, "header\n");
+  EXPECT_EQ(cat(log_dir() + "/log"), "header\n");
+  for (const auto& extra : extra_) {
+    EXPECT_TRUE(extra->read_calls().empty());
+    EXPECT_EQ(extra->connect_count(), 0);
+  }
+
+  // A big backlog: the first chunk on the main session, the rest shared.
+  std::string content = "header\n";
+  while (content.size() < 5 * backend::kLogChunkBytes + 11) content += "epoch 1 step 000123 loss 0.123456\n";
+  remote_->set_file(log_path_, content);
+  for (const auto& extra : extra_) extra->set_file(log_path_, content);
+  const std::string read = cat(log_dir() + "/log");
+  EXPECT_EQ(read.size(), content.size());
+  EXPECT_TRUE(read == content);
+  EXPECT_EQ(remote_->read_calls().size(), 2u);  // the small log's read, the first chunk
+  std::size_t extra_reads = 0;
+  for (const auto& extra : extra_) extra_reads += extra->read_calls().size();
+  const std::size_t chunks = (content.size() - 7 + backend::kLogChunkBytes - 1) / backend::kLogChunkBytes;
+  EXPECT_EQ(extra_reads, chunks - 1);
+  // .mmcfs/stats counts every ranged read and byte, whichever session it took.
+  const std::string stats = cat(".mmcfs/stats");
+  EXPECT_NE(stats.find("mmcfs_remote_commands_total{cluster=\"alpha\",kind=\"sftp-read\"} " +
+                       std::to_string(2 + extra_reads) + "\n"),
+            std::string::npos)
+      << stats;
+  EXPECT_NE(stats.find("mmcfs_sftp_read_bytes_total{cluster=\"alpha\"} " + std::to_string(content.size()) + "\n"),
+            std::string::npos)
+      << stats;
 }
 
 TEST_F(MountServiceLogsTest, TheLogIsReadOnly) {
