@@ -95,7 +95,7 @@ Result<std::unique_ptr<MountService>> MountService::create(config::Config config
   }
   s.job_logs_ = std::make_unique<JobLogs>(options.state_dir + "/logs", std::move(log_clusters), [raw = &s](const std::string& name) {
     auto* monitor = raw->monitor(name);
-    return monitor == nullptr || monitor->snapshot().health.state != backend::Health::kDown;
+    return monitor == nullptr || monitor->health().state != backend::Health::kDown;
   });
   for (const auto& cluster : s.config_.clusters) {
     s.followers_.emplace(
@@ -286,7 +286,7 @@ backend::ClusterSnapshot MountService::snapshot(const std::string& cluster) cons
 void MountService::on_cluster_changed(const std::string& cluster) {
   // A cluster that answers again may finish launches left in doubt.
   auto it = monitors_.find(cluster);
-  if (it != monitors_.end() && it->second->snapshot().health.state == backend::Health::kUp) {
+  if (it != monitors_.end() && it->second->health().state == backend::Health::kUp) {
     for (const auto& job : jobs_->in_state(backend::job_state::kSubmitting)) {
       if (job.cluster == cluster) {
         launches_->reconcile(cluster);
@@ -297,7 +297,7 @@ void MountService::on_cluster_changed(const std::string& cluster) {
   invalidate_paths(fs::paths_depending_on_cluster(cluster));
   // Active jobs' status notes say whether their cluster is reachable.
   if (it != monitors_.end()) {
-    backend::Health now = it->second->snapshot().health.state;
+    backend::Health now = it->second->health().state;
     bool flipped;
     {
       std::lock_guard lock(mu_);
