@@ -65,6 +65,16 @@ struct JobContext {
   mutable std::mutex mu;
 
   backend::JobSummaryRef summary() const { return source.job(id); }
+  // The job has ended: its files (but a log still arriving) never change.
+  bool ended() const {
+    auto job = summary();
+    return job && is_final(*job);
+  }
+  // Long for a finished job's files, short while it runs (or is gone).
+  std::chrono::milliseconds ttl() const {
+    auto job = summary();
+    return job ? ttl_for(job->record) : kDefaultAttrTtl;
+  }
 };
 
 // A size rendered once per version of a job's record (an update makes a new
@@ -113,14 +123,8 @@ class JobFile final : public FileNode {
     remember_size(summary, text->size());
     return FileStat{text->size(), summary->record.updated_at, 0444};
   }
-  std::chrono::milliseconds attr_ttl() const override {
-    auto summary = job_.summary();
-    return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
-  }
-  bool stable() const override {
-    auto summary = job_.summary();
-    return summary && is_final(*summary);
-  }
+  std::chrono::milliseconds attr_ttl() const override { return job_.ttl(); }
+  bool stable() const override { return job_.ended(); }
 
  private:
   Result<std::string> render(const backend::JobSummary& summary) const {
@@ -173,14 +177,8 @@ class JobStateFile final : public FileNode {
     return std::unique_ptr<OpenFile>(
         std::make_unique<SnapshotOpenFile>(render_(job_.source, summary->record), !is_final(*summary)));
   }
-  std::chrono::milliseconds attr_ttl() const override {
-    auto summary = job_.summary();
-    return summary ? ttl_for(summary->record) : kDefaultAttrTtl;
-  }
-  bool stable() const override {
-    auto summary = job_.summary();
-    return summary && is_final(*summary);
-  }
+  std::chrono::milliseconds attr_ttl() const override { return job_.ttl(); }
+  bool stable() const override { return job_.ended(); }
 
  private:
   const JobContext& job_;
@@ -244,10 +242,7 @@ class JobInfoFile final : public FileNode {
     return std::unique_ptr<OpenFile>(std::make_unique<SnapshotOpenFile>(std::move(*text), !is_final(*summary)));
   }
   std::chrono::milliseconds attr_ttl() const override { return stable() ? kStaticAttrTtl : kDefaultAttrTtl; }
-  bool stable() const override {
-    auto summary = job_.summary();
-    return summary && is_final(*summary) && job_.source.logs().log_view(job_.id).complete;
-  }
+  bool stable() const override { return job_.ended() && job_.source.logs().log_view(job_.id).complete; }
 
  private:
   Result<std::string> render(const std::vector<backend::TrackerLink>& links) const {
@@ -325,14 +320,8 @@ class JobDir final : public DirNode, public std::enable_shared_from_this<JobDir>
   // A finished job's directory never changes (its listing is fixed; the
   // files say for themselves whether their bytes may): long lifetimes,
   // cached listing.
-  std::chrono::milliseconds attr_ttl() const override {
-    auto job = job_.summary();
-    return job ? ttl_for(job->record) : kDefaultAttrTtl;
-  }
-  bool stable() const override {
-    auto job = job_.summary();
-    return job && is_final(*job);
-  }
+  std::chrono::milliseconds attr_ttl() const override { return job_.ttl(); }
+  bool stable() const override { return job_.ended(); }
 
  private:
   using Entry = std::pair<const char*, const FileNode*>;
