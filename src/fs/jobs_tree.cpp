@@ -302,13 +302,14 @@ class JobDir final : public DirNode, public std::enable_shared_from_this<JobDir>
   std::vector<Child> children() const override {
     std::vector<Child> out;
     out.reserve(10);
-    for (const auto& [name, file] : files()) {
+    for (const auto& [name, file] : files(/*look_for_runs=*/true)) {
       if (file != nullptr) out.emplace_back(name, part(file));
     }
     return out;
   }
   Result<std::shared_ptr<Node>> child(std::string_view name) const override {
-    for (const auto& [file_name, file] : files()) {
+    // Whether a sweep has runs is a store lookup: asked only for "runs".
+    for (const auto& [file_name, file] : files(/*look_for_runs=*/name == "runs")) {
       if (file_name == name && file != nullptr) return part(file);
     }
     return make_error(Errc::kNotFound, std::string(name));
@@ -326,10 +327,11 @@ class JobDir final : public DirNode, public std::enable_shared_from_this<JobDir>
  private:
   using Entry = std::pair<const char*, const FileNode*>;
   // The files in listing order; null where this job has none: a run names
-  // its sweep, a sweep lists its runs (once it has any), ctl only on a
-  // shelf.
-  std::array<Entry, 9> files() const {
-    const FileNode* sweep_or_runs = is_run_ ? static_cast<const FileNode*>(&sweep_) : has_runs() ? &runs_ : nullptr;
+  // its sweep, a sweep lists its runs (once it has any, and only when
+  // `look_for_runs`), ctl only on a shelf.
+  std::array<Entry, 9> files(bool look_for_runs) const {
+    const FileNode* sweep_or_runs =
+        is_run_ ? static_cast<const FileNode*>(&sweep_) : look_for_runs && has_runs() ? &runs_ : nullptr;
     return {{{"status", &status_},
              {"info.json", &info_},
              {"launch.yaml", &launch_},
